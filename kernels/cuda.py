@@ -1,0 +1,62 @@
+"""CUDA twins of the shared building blocks, compiled from the same Python source.
+
+``twins()`` compiles every function registered by :func:`kernels.target.device`
+as a numba-cuda device function. Each twin runs the original function's code
+object with a copy of its module's globals in which every other building
+block is replaced by its own twin, so a CUDA kernel calling
+``twins().draw_normals`` never reaches back into a CPU-compiled function: the
+equations exist once, and each target compiles them whole. Under numba-cuda's
+simulator (``NUMBA_ENABLE_CUDASIM=1``) the twins run as plain Python on numpy
+scalars, which is how CI checks them without a GPU.
+
+numba-cuda is optional (the ``gpu`` extra); importing this module without it
+raises an ImportError that says how to install it.
+"""
+
+import sys
+import types
+from functools import cache
+
+import numpy as np
+
+try:
+    if not hasattr(np, "row_stack"):  # numba-cuda 0.30 still calls it; numpy 2.5 removed it
+        np.row_stack = np.vstack
+    from numba import cuda
+except ImportError as err:  # pragma: no cover - exercised only without the extra
+    raise ImportError(
+        "the CUDA backend needs numba-cuda: pip install 'montecarlo[gpu]'"
+    ) from err
+
+from . import distributions as _distributions  # noqa: F401 - registers its building blocks
+from . import processes as _processes  # noqa: F401
+from . import rng as _rng  # noqa: F401
+from .target import DEVICE_FUNCTIONS
+
+
+@cache
+def twins() -> types.SimpleNamespace:
+    """Namespace of CUDA device functions, one per shared building block, by name."""
+    namespaces: dict[str, dict] = {}
+    by_cpu: dict[int, object] = {}
+    out = {}
+    for dispatcher in DEVICE_FUNCTIONS:
+        fn = dispatcher.py_func
+        module_globals = namespaces.setdefault(
+            fn.__module__, dict(vars(sys.modules[fn.__module__]))
+        )
+        clone = types.FunctionType(
+            fn.__code__, module_globals, fn.__name__, fn.__defaults__, fn.__closure__
+        )
+        clone.__doc__ = fn.__doc__
+        twin = cuda.jit(device=True)(clone)
+        by_cpu[id(dispatcher)] = twin
+        out[fn.__name__] = twin
+    # Rebind every reference to a CPU building block (whatever name it was
+    # imported under) to its twin, in every cloned module namespace.
+    for module_globals in namespaces.values():
+        for name, value in module_globals.items():
+            if id(value) in by_cpu:
+                module_globals[name] = by_cpu[id(value)]
+    return types.SimpleNamespace(**out)
+

@@ -1,0 +1,194 @@
+"""Inverse CDFs of the static-input distributions, evaluated from a normal score.
+
+Every static input is drawn as a standard normal z (Philox, step 0), possibly
+correlated with others through the copula's Cholesky factor, then mapped to
+its distribution by x = F^-1(Phi(z)). Working from z rather than u = Phi(z)
+keeps full precision in both tails (Normal and LogNormal use z directly, the
+quantile tables are laid out on a z grid, and upper tails use Phi(-z)).
+
+A distribution reaches the kernels as an integer ``kind``, four float
+parameters and, for the tabulated kinds, a slice of one flat ``data`` array
+(offset and length held in parameters 2 and 3).
+"""
+
+import math
+
+import numba
+import numpy as np
+
+from .rng import inverse_normal_cdf, normal, normal_cdf, draw_block
+from .target import device
+
+CONSTANT = 0  # value
+UNIFORM = 1  # low, high
+NORMAL = 2  # mean, sd
+LOGNORMAL = 3  # mu, sigma (of the log)
+TRIANGULAR = 4  # low, mode, high
+TRUNCATED_NORMAL = 5  # mean, sd, low, high
+TABLE = 6  # z_min, dz, offset, n: x and dx/dz at n equally spaced z, cubic Hermite
+EMPIRICAL = 7  # -, -, offset, n: n sorted samples, each drawn with probability 1/n
+DISCRETE = 8  # -, -, offset, n: n cumulative probabilities then n ascending values
+
+KIND_NAMES = {
+    CONSTANT: "constant",
+    UNIFORM: "uniform",
+    NORMAL: "normal",
+    LOGNORMAL: "lognormal",
+    TRIANGULAR: "triangular",
+    TRUNCATED_NORMAL: "truncated normal",
+    TABLE: "quantile table",
+    EMPIRICAL: "empirical",
+    DISCRETE: "discrete",
+}
+
+
+@device
+def _hermite_table(z, z_min, dz, data, offset, n):
+    """Cubic Hermite interpolation of tabulated (x, dx/dz) on a uniform z grid."""
+    s = (z - z_min) / dz
+    if s <= 0.0:
+        return data[offset]
+    if s >= n - 1:
+        return data[offset + n - 1]
+    i = min(int(s), n - 2)
+    t = s - i
+    x0 = data[offset + i]
+    x1 = data[offset + i + 1]
+    d0 = data[offset + n + i] * dz
+    d1 = data[offset + n + i + 1] * dz
+    t2 = t * t
+    t3 = t2 * t
+    x = ((2.0 * t3 - 3.0 * t2 + 1.0) * x0 + (t3 - 2.0 * t2 + t) * d0
+         + (-2.0 * t3 + 3.0 * t2) * x1 + (t3 - t2) * d1)
+    # Monotone slopes keep the piece inside [x0, x1]; clamping removes round-off wobble.
+    return min(max(x, x0), x1)
+
+
+@device
+def _truncated_normal(mean, sd, low, high, z):
+    a = (low - mean) / sd
+    b = (high - mean) / sd
+    # x = Phi^-1(Phi(a) + u (Phi(b) - Phi(a))); when the window lies in the upper
+    # tail, mirror it so the probabilities stay small and exact.
+    u = normal_cdf(z)
+    if a > 0.0:
+        lo = normal_cdf(-b)
+        hi = normal_cdf(-a)
+        p = hi - u * (hi - lo)
+        x = -inverse_normal_cdf(min(max(p, 5e-324), 1.0 - 1e-16))
+    else:
+        lo = normal_cdf(a)
+        hi = normal_cdf(b)
+        p = lo + u * (hi - lo)
+        x = inverse_normal_cdf(min(max(p, 5e-324), 1.0 - 1e-16))
+    return min(max(mean + sd * x, low), high)
+
+
+@device
+def _discrete(u, data, offset, n):
+    # First index whose cumulative probability exceeds u (binary search).
+    lo = 0
+    hi = n - 1
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if u < data[offset + mid]:
+            hi = mid
+        else:
+            lo = mid + 1
+    return data[offset + n + lo]
+
+
+@device
+def inverse_cdf_from_normal(kind, p0, p1, p2, p3, data, z):
+    """x = F^-1(Phi(z)) for the distribution ``(kind, p0..p3, data)``."""
+    if kind == CONSTANT:
+        return p0
+    if kind == NORMAL:
+        return p0 + p1 * z
+    if kind == LOGNORMAL:
+        return math.exp(p0 + p1 * z)
+    if kind == TABLE:
+        return _hermite_table(z, p0, p1, data, int(p2), int(p3))
+    if kind == TRUNCATED_NORMAL:
+        return _truncated_normal(p0, p1, p2, p3, z)
+    u = normal_cdf(z)
+    if kind == UNIFORM:
+        return min(p0 + (p1 - p0) * u, p1)
+    if kind == TRIANGULAR:
+        width = p2 - p0
+        if u * width < p1 - p0:
+            return p0 + math.sqrt(u * width * (p1 - p0))
+        return p2 - math.sqrt(normal_cdf(-z) * width * (p2 - p1))
+    if kind == EMPIRICAL:
+        n = int(p3)
+        return data[int(p2) + min(int(u * n), n - 1)]
+    if kind == DISCRETE:
+        return _discrete(u, data, int(p2), int(p3))
+    return math.nan
+
+
+@device
+def correlate_in_place(z, corr_index, chol):
+    """Apply the lower Cholesky factor to the normals of the correlated inputs.
+
+    ``corr_index`` lists the correlated inputs in input order; ``chol`` is the
+    factor of their copula correlation in that order. Rows are updated from the
+    last to the first, so each reads only normals not yet overwritten.
+    """
+    m = corr_index.shape[0]
+    for j in range(m - 1, -1, -1):
+        acc = 0.0
+        for k in range(j + 1):
+            acc += chol[j, k] * z[corr_index[k]]
+        z[corr_index[j]] = acc
+
+
+@device
+def static_normals_into(k0, k1, path, antithetic, z):
+    """Normal number i of step 0 (block i // 4, word i % 4) for every input i."""
+    n = z.shape[0]
+    for block in range((n + 3) // 4):
+        w0, w1, w2, w3 = draw_block(k0, k1, path, 0, block, antithetic)
+        i = 4 * block
+        z[i] = normal(w0)
+        if i + 1 < n:
+            z[i + 1] = normal(w1)
+        if i + 2 < n:
+            z[i + 2] = normal(w2)
+        if i + 3 < n:
+            z[i + 3] = normal(w3)
+
+
+@device
+def sample_static_inputs_into(k0, k1, path, antithetic, kinds, params, data, corr_index, chol, x):
+    """The static inputs of one path, written into ``x`` (one entry per input)."""
+    static_normals_into(k0, k1, path, antithetic, x)
+    correlate_in_place(x, corr_index, chol)
+    for i in range(x.shape[0]):
+        x[i] = inverse_cdf_from_normal(
+            kinds[i], params[i, 0], params[i, 1], params[i, 2], params[i, 3], data, x[i]
+        )
+
+
+# --- Python-callable, vectorised ----------------------------------------------
+
+
+@numba.njit(parallel=True, cache=True)
+def transform_normals(kind, params, data, z, out):
+    """``out[i] = F^-1(Phi(z[i]))`` for one distribution, over a 1-D array."""
+    for i in numba.prange(z.shape[0]):
+        out[i] = inverse_cdf_from_normal(kind, params[0], params[1], params[2], params[3], data, z[i])
+
+
+@numba.njit(parallel=True, cache=True)
+def sample_static_inputs(k0, k1, paths, antithetic, kinds, params, data, corr_index, chol, out):
+    """Static inputs of many paths: ``out[i, j]`` is input j on path ``paths[i]``."""
+    for i in numba.prange(paths.shape[0]):
+        sample_static_inputs_into(
+            k0, k1, paths[i], antithetic, kinds, params, data, corr_index, chol, out[i]
+        )
+
+
+def empty_data() -> np.ndarray:
+    """A data array for distributions that need none (numba needs a typed array)."""
+    return np.zeros(1, dtype=np.float64)
