@@ -21,12 +21,10 @@ import numpy as np
 
 try:
     if not hasattr(np, "row_stack"):  # numba-cuda 0.30 still calls it; numpy 2.5 removed it
-        np.row_stack = np.vstack
+        np.vstack = np.vstack
     from numba import cuda
 except ImportError as err:  # pragma: no cover - exercised only without the extra
-    raise ImportError(
-        "the CUDA backend needs numba-cuda: pip install 'montecarlo[gpu]'"
-    ) from err
+    raise ImportError("the CUDA backend needs numba-cuda: pip install 'montecarlo[gpu]'") from err
 
 from . import distributions as _distributions  # noqa: F401 - registers its building blocks
 from . import processes as _processes  # noqa: F401
@@ -59,4 +57,3 @@ def twins() -> types.SimpleNamespace:
             if id(value) in by_cpu:
                 module_globals[name] = by_cpu[id(value)]
     return types.SimpleNamespace(**out)
-

@@ -16,7 +16,7 @@ import math
 import numba
 import numpy as np
 
-from .rng import inverse_normal_cdf, normal, normal_cdf, draw_block
+from .rng import draw_block, inverse_normal_cdf, normal, normal_cdf
 from .target import device
 
 CONSTANT = 0  # value
@@ -58,8 +58,12 @@ def _hermite_table(z, z_min, dz, data, offset, n):
     d1 = data[offset + n + i + 1] * dz
     t2 = t * t
     t3 = t2 * t
-    x = ((2.0 * t3 - 3.0 * t2 + 1.0) * x0 + (t3 - 2.0 * t2 + t) * d0
-         + (-2.0 * t3 + 3.0 * t2) * x1 + (t3 - t2) * d1)
+    x = (
+        (2.0 * t3 - 3.0 * t2 + 1.0) * x0
+        + (t3 - 2.0 * t2 + t) * d0
+        + (-2.0 * t3 + 3.0 * t2) * x1
+        + (t3 - t2) * d1
+    )
     # Monotone slopes keep the piece inside [x0, x1]; clamping removes round-off wobble.
     return min(max(x, x0), x1)
 
@@ -177,7 +181,9 @@ def sample_static_inputs_into(k0, k1, path, antithetic, kinds, params, data, cor
 def transform_normals(kind, params, data, z, out):
     """``out[i] = F^-1(Phi(z[i]))`` for one distribution, over a 1-D array."""
     for i in numba.prange(z.shape[0]):
-        out[i] = inverse_cdf_from_normal(kind, params[0], params[1], params[2], params[3], data, z[i])
+        out[i] = inverse_cdf_from_normal(
+            kind, params[0], params[1], params[2], params[3], data, z[i]
+        )
 
 
 @numba.njit(parallel=True, cache=True)

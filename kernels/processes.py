@@ -17,7 +17,9 @@ def gbm_step(x, drift, volatility, dt, z):
 
     Exact in distribution for any dt: E[x_t] = x_0 exp(drift t).
     """
-    return x * math.exp((drift - 0.5 * volatility * volatility) * dt + volatility * math.sqrt(dt) * z)
+    return x * math.exp(
+        (drift - 0.5 * volatility * volatility) * dt + volatility * math.sqrt(dt) * z
+    )
 
 
 @device
@@ -28,7 +30,8 @@ def logistic_step(x, rate, ceiling, volatility, dt, z):
     infinite ceiling x / ceiling is 0 and this is a GBM with drift ``rate``.
     """
     return x * math.exp(
-        rate * dt * (1.0 - x / ceiling) - 0.5 * volatility * volatility * dt
+        rate * dt * (1.0 - x / ceiling)
+        - 0.5 * volatility * volatility * dt
         + volatility * math.sqrt(dt) * z
     )
 

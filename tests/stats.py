@@ -30,7 +30,9 @@ def assert_variance(samples, variance, label=""):
     est = np.mean(centred**2) * n / (n - 1)
     m4 = np.mean(centred**4)
     se = np.sqrt(max(m4 - est**2, 0.0) / n)
-    assert abs(est - variance) <= Z_BOUND * se, f"{label} variance {est} vs {variance} (se {se:.3g})"
+    assert abs(est - variance) <= Z_BOUND * se, (
+        f"{label} variance {est} vs {variance} (se {se:.3g})"
+    )
 
 
 def assert_proportion(hits, n, p, label=""):
@@ -41,4 +43,6 @@ def assert_proportion(hits, n, p, label=""):
 
 def assert_ks(samples, cdf, label=""):
     result = scipy.stats.kstest(samples, cdf)
-    assert result.pvalue > P_MIN, f"{label} KS statistic {result.statistic:.4g}, p {result.pvalue:.3g}"
+    assert result.pvalue > P_MIN, (
+        f"{label} KS statistic {result.statistic:.4g}, p {result.pvalue:.3g}"
+    )

@@ -70,7 +70,9 @@ def test_uniforms_strictly_inside_unit_interval():
     u = reference.uniform(ALL_WORDS_SAMPLE)
     assert np.all((u > 0) & (u < 1))
     # 1 - u is exactly the uniform of the complementary word.
-    np.testing.assert_array_equal(1.0 - u, reference.uniform(np.uint32(0xFFFFFFFF) - ALL_WORDS_SAMPLE))
+    np.testing.assert_array_equal(
+        1.0 - u, reference.uniform(np.uint32(0xFFFFFFFF) - ALL_WORDS_SAMPLE)
+    )
 
 
 def test_normals_agree_with_python_inv_cdf():
@@ -123,7 +125,9 @@ def test_same_counter_same_numbers_in_any_order(seed, paths, step, block):
     paths = np.array(paths, dtype=np.uint64)
     together = rng.draw_words(seed, paths, step, block)
     backwards = rng.draw_words(seed, paths[::-1], step, block)[::-1]
-    alone = np.concatenate([rng.draw_words(seed, paths[i : i + 1], step, block) for i in range(paths.size)])
+    alone = np.concatenate(
+        [rng.draw_words(seed, paths[i : i + 1], step, block) for i in range(paths.size)]
+    )
     np.testing.assert_array_equal(together, backwards)
     np.testing.assert_array_equal(together, alone)
 
@@ -139,7 +143,10 @@ def test_thread_count_and_chunking_change_nothing():
     finally:
         numba.set_num_threads(previous)
     chunked = np.concatenate(
-        [rng.draw_standard_normals(5, paths[i : i + 997], 9, 0, 2) for i in range(0, paths.size, 997)]
+        [
+            rng.draw_standard_normals(5, paths[i : i + 997], 9, 0, 2)
+            for i in range(0, paths.size, 997)
+        ]
     )
     np.testing.assert_array_equal(one, many)
     np.testing.assert_array_equal(one, chunked)
@@ -196,6 +203,11 @@ def test_streams_are_uncorrelated_across_words_steps_and_paths():
     paths = np.arange(100_000, dtype=np.uint64)
     z = rng.draw_standard_normals(1, paths, 1, 0, 2)
     next_step = rng.draw_standard_normals(1, paths, 2, 0, 1)
-    pairs = [(z[:, 0], z[:, 1]), (z[:, 3], z[:, 4]), (z[:, 0], next_step[:, 0]), (z[:-1, 0], z[1:, 0])]
+    pairs = [
+        (z[:, 0], z[:, 1]),
+        (z[:, 3], z[:, 4]),
+        (z[:, 0], next_step[:, 0]),
+        (z[:-1, 0], z[1:, 0]),
+    ]
     for a, b in pairs:
         assert abs(np.corrcoef(a, b)[0, 1]) <= 4 / np.sqrt(a.size)
