@@ -18,6 +18,7 @@ import types
 from functools import cache
 
 import numpy as np
+from numba.core import config as numba_config
 
 try:
     if not hasattr(np, "row_stack"):  # numba-cuda 0.30 still calls it; numpy 2.5 removed it
@@ -31,6 +32,14 @@ from . import processes as _processes  # noqa: F401
 from . import rng as _rng  # noqa: F401
 from .target import DEVICE_FUNCTIONS
 
+_SIMULATOR = bool(numba_config.ENABLE_CUDASIM)
+
+
+def _with_module(fn, module):
+    """``fn`` as if defined in ``module`` (a replacement body joins its block's namespace)."""
+    fn.__module__ = module
+    return fn
+
 
 @cache
 def twins() -> types.SimpleNamespace:
@@ -40,6 +49,9 @@ def twins() -> types.SimpleNamespace:
     out = {}
     for dispatcher in DEVICE_FUNCTIONS:
         fn = dispatcher.py_func
+        replacement = dispatcher.simulator_source if _SIMULATOR else dispatcher.cuda_source
+        if replacement is not None:
+            fn = _with_module(replacement, fn.__module__)
         module_globals = namespaces.setdefault(
             fn.__module__, dict(vars(sys.modules[fn.__module__]))
         )

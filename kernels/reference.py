@@ -4,6 +4,8 @@ The tests check the numba kernels against these, and the numpy reference
 backend draws its random numbers through them. Only numpy is used here.
 """
 
+import math
+
 import numpy as np
 
 _M0 = np.uint64(0xD2511F53)
@@ -143,3 +145,251 @@ def inverse_normal_cdf(p: np.ndarray) -> np.ndarray:
 def block_normals(seed: int, paths, step: int, block: int, antithetic: bool = False) -> np.ndarray:
     """The spec's four normals of (step, block) on each path: ``(len(paths), 4)``."""
     return inverse_normal_cdf(uniform(block_words(seed, paths, step, block, antithetic)))
+
+
+# --- Static inputs -------------------------------------------------------------------------
+#
+# Vectorised twins of ``kernels.distributions``, written from its documented contract: a
+# distribution is ``(kind, params[4], data)`` and an input is x = F^-1(Phi(z)) of its normal
+# score z. The kind codes are the contract's, restated here so that this module keeps
+# depending on numpy alone.
+
+CONSTANT = 0  # value
+UNIFORM = 1  # low, high
+NORMAL = 2  # mean, sd
+LOGNORMAL = 3  # mu, sigma (of the log)
+TRIANGULAR = 4  # low, mode, high
+TRUNCATED_NORMAL = 5  # mean, sd, low, high
+TABLE = 6  # z_min, dz, offset, n: x then dx/dz at n equally spaced z, cubic Hermite
+EMPIRICAL = 7  # -, -, offset, n: n sorted samples, each drawn with probability 1/n
+DISCRETE = 8  # -, -, offset, n: n cumulative probabilities then n ascending values
+
+#: 1/sqrt(2) as the kernels spell it, so Phi's argument rounds identically.
+_SQRT_HALF = 0.7071067811865476
+
+# math.erfc element by element: numpy has no erfc, and the kernels call math.erfc, so this
+# reproduces their Phi to the last bit (a polynomial approximation would not).
+_erfc_object = np.frompyfunc(math.erfc, 1, 1)
+
+
+def erfc(x: np.ndarray) -> np.ndarray:
+    """Complementary error function of every element, exactly as ``math.erfc`` rounds it.
+
+    Parameters
+    ----------
+    x : array_like
+        Real arguments.
+
+    Returns
+    -------
+    numpy.ndarray
+        float64 array of ``math.erfc(x)`` with the shape of `x`.
+    """
+    x = np.asarray(x, dtype=np.float64)
+    return np.asarray(_erfc_object(x), dtype=np.float64).reshape(x.shape)
+
+
+def normal_cdf(z: np.ndarray) -> np.ndarray:
+    """Standard normal CDF, Phi(z) = erfc(-z / sqrt(2)) / 2, accurate in both tails.
+
+    Parameters
+    ----------
+    z : array_like
+        Normal scores.
+
+    Returns
+    -------
+    numpy.ndarray
+        Phi(z), float64, same shape as `z`.
+    """
+    z = np.asarray(z, dtype=np.float64)
+    return 0.5 * erfc(-z * _SQRT_HALF)
+
+
+def _hermite_table(z, z_min, dz, data, offset, n):
+    """Monotone cubic Hermite interpolation of x(z) tabulated on a uniform z grid.
+
+    ``data[offset : offset + n]`` holds x at z_min + i dz and the next n entries hold
+    dx/dz there. Outside the grid the end values are returned.
+    """
+    x_tab = data[offset : offset + n]
+    slope = data[offset + n : offset + 2 * n]
+    s = (z - z_min) / dz
+    # Interval index i = floor(s), kept to a valid interval for every z (the ends are
+    # overwritten below), so the gathers never go out of range.
+    i = np.clip(np.floor(np.clip(s, 0.0, n - 1)), 0, n - 2).astype(np.int64)
+    t = s - i
+    x0, x1 = x_tab[i], x_tab[i + 1]
+    d0, d1 = slope[i] * dz, slope[i + 1] * dz
+    t2 = t * t
+    t3 = t2 * t
+    x = (
+        (2.0 * t3 - 3.0 * t2 + 1.0) * x0
+        + (t3 - 2.0 * t2 + t) * d0
+        + (-2.0 * t3 + 3.0 * t2) * x1
+        + (t3 - t2) * d1
+    )
+    # A monotone piece stays within [x0, x1]; the clamp only removes round-off overshoot.
+    x = np.minimum(np.maximum(x, x0), x1)
+    x = np.where(s <= 0.0, x_tab[0], x)
+    return np.where(s >= n - 1, x_tab[n - 1], x)
+
+
+def _truncated_normal(mean, sd, low, high, z):
+    """Normal(mean, sd) conditioned on [low, high], from the normal score z."""
+    a = (low - mean) / sd
+    b = (high - mean) / sd
+    u = normal_cdf(z)
+    # p = Phi(a) + u (Phi(b) - Phi(a)) loses every digit when the window lies far in the
+    # upper tail (Phi(a) ~ 1), so such a window is mirrored into the lower tail.
+    if a > 0.0:
+        lo, hi = normal_cdf(np.float64(-b)), normal_cdf(np.float64(-a))
+        p = hi - u * (hi - lo)
+        sign = -1.0
+    else:
+        lo, hi = normal_cdf(np.float64(a)), normal_cdf(np.float64(b))
+        p = lo + u * (hi - lo)
+        sign = 1.0
+    # Keep p inside (0, 1) where the quantile is finite.
+    x = sign * inverse_normal_cdf(np.minimum(np.maximum(p, 5e-324), 1.0 - 1e-16))
+    return np.minimum(np.maximum(mean + sd * x, low), high)
+
+
+def inverse_cdf_from_normal(kind: int, params, data, z) -> np.ndarray:
+    """x = F^-1(Phi(z)) of one static-input distribution over an array of normal scores.
+
+    Parameters
+    ----------
+    kind : int
+        Distribution code, CONSTANT .. DISCRETE.
+    params : array_like, shape (4,)
+        The distribution's four parameters (see the kind codes above); for TABLE,
+        EMPIRICAL and DISCRETE, params[2] is the offset of its slice of `data` and
+        params[3] the number n of table points, samples or values.
+    data : numpy.ndarray
+        Flat float64 array shared by the tabulated kinds.
+    z : array_like
+        Normal scores.
+
+    Returns
+    -------
+    numpy.ndarray
+        float64 draws, same shape as `z`.
+    """
+    z = np.asarray(z, dtype=np.float64)
+    p0, p1, p2, p3 = (float(v) for v in params)
+    kind = int(kind)
+    if kind == CONSTANT:
+        return np.full(z.shape, p0)
+    if kind == NORMAL:
+        return p0 + p1 * z
+    if kind == LOGNORMAL:
+        return np.exp(p0 + p1 * z)
+    if kind == TABLE:
+        return _hermite_table(z, p0, p1, np.asarray(data, np.float64), int(p2), int(p3))
+    if kind == TRUNCATED_NORMAL:
+        return _truncated_normal(p0, p1, p2, p3, z)
+    u = normal_cdf(z)
+    if kind == UNIFORM:
+        # u < 1 in exact arithmetic; the min stops rounding from stepping past high.
+        return np.minimum(p0 + (p1 - p0) * u, p1)
+    if kind == TRIANGULAR:
+        low, mode, high = p0, p1, p2
+        width = high - low
+        lower = u * width < mode - low
+        # Both branches are evaluated on every element (their square roots are of
+        # non-negative numbers), then the right one is kept. The upper branch uses
+        # Phi(-z) = 1 - u, computed without cancellation.
+        x_lower = low + np.sqrt(np.where(lower, u * width * (mode - low), 0.0))
+        x_upper = high - np.sqrt(np.where(lower, 0.0, normal_cdf(-z) * width * (high - mode)))
+        return np.where(lower, x_lower, x_upper)
+    if kind == EMPIRICAL:
+        n, offset = int(p3), int(p2)
+        # u > 0, so the truncation to an integer is a floor.
+        index = np.minimum(np.floor(u * n).astype(np.int64), n - 1)
+        return np.asarray(data, np.float64)[offset + index]
+    if kind == DISCRETE:
+        n, offset = int(p3), int(p2)
+        data = np.asarray(data, np.float64)
+        cum, values = data[offset : offset + n], data[offset + n : offset + 2 * n]
+        # The first i with u < cum[i]; the last value if rounding left cum[-1] <= u.
+        index = np.minimum(np.searchsorted(cum, u, side="right"), n - 1)
+        return values[index]
+    raise ValueError(f"unknown distribution kind {kind}")
+
+
+def static_normals(seed: int, paths, n_inputs: int, antithetic: bool = False) -> np.ndarray:
+    """Normal number i of step 0 (block i // 4, word i % 4) for inputs i < n_inputs.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``(len(paths), n_inputs)`` float64.
+    """
+    paths = np.atleast_1d(np.asarray(paths, dtype=np.uint64))
+    blocks = [block_normals(seed, paths, 0, b, antithetic) for b in range((n_inputs + 3) // 4)]
+    return np.concatenate(blocks, axis=1)[:, :n_inputs]
+
+
+def static_inputs(seed: int, paths, packed, antithetic: bool = False) -> np.ndarray:
+    """The static inputs of the given paths, as the model specification draws them.
+
+    Parameters
+    ----------
+    seed : int
+        64-bit seed (the Philox key).
+    paths : int or array_like of int
+        Either the number of paths (paths 0 .. paths - 1) or the path indices.
+    packed : montecarlo.inputs.PackedInputs
+        Anything with ``kinds``, ``params``, ``data``, ``corr_index`` and ``chol``.
+    antithetic : bool, optional
+        Path 2k+1 uses path 2k's words complemented.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``(n_paths, n_inputs)`` float64; column i is input i.
+    """
+    if np.ndim(paths) == 0:
+        paths = np.arange(int(paths), dtype=np.uint64)
+    kinds = np.asarray(packed.kinds)
+    params = np.asarray(packed.params, dtype=np.float64)
+    n_inputs = kinds.shape[0]
+    z = static_normals(seed, paths, n_inputs, antithetic)
+    corr_index = np.asarray(packed.corr_index, dtype=np.int64)
+    chol = np.asarray(packed.chol, dtype=np.float64)
+    if corr_index.size:
+        raw = z[:, corr_index].copy()
+        for j in range(corr_index.size):
+            # z_j = sum_k L[j, k] raw_k, summed in the order k = 0 .. j (a sequential
+            # accumulation, whose rounding a matrix product need not reproduce).
+            acc = np.zeros(z.shape[0])
+            for k in range(j + 1):
+                acc = acc + chol[j, k] * raw[:, k]
+            z[:, corr_index[j]] = acc
+    out = np.empty_like(z)
+    for i in range(n_inputs):
+        out[:, i] = inverse_cdf_from_normal(kinds[i], params[i], packed.data, z[:, i])
+    return out
+
+
+def sketch_bucket(
+    x: np.ndarray, mantissa_bits: int, min_exponent: int, n_positive: int
+) -> np.ndarray:
+    """Quantile-sketch buckets of ``x``, as :func:`kernels.sketch.bucket` assigns them.
+
+    Written from the bucket definition (sign, binary exponent and leading
+    mantissa bits; zero, overflow and NaN/inf buckets), on the bit patterns.
+    """
+    x = np.asarray(x, dtype=np.float64)
+    bits = x.view(np.int64)
+    magnitude = bits & np.int64(0x7FFFFFFFFFFFFFFF)
+    invalid = ~np.isfinite(x)
+    k = (magnitude >> np.int64(52 - mantissa_bits)) - np.int64(
+        (1023 + min_exponent) << mantissa_bits
+    )
+    k = np.minimum(k, n_positive - 1)
+    zero = n_positive
+    out = np.where(bits < 0, zero - 1 - k, zero + 1 + k)
+    out = np.where(k < 0, zero, out)
+    return np.where(invalid, 2 * n_positive + 1, out)

@@ -4,7 +4,11 @@ Every function decorated with :func:`device` is compiled for the CPU by numba
 and recorded, so :mod:`kernels.cuda` can compile the same Python source as a
 CUDA device function. The bodies therefore keep to what both targets (and
 numba-cuda's Python simulator) share: scalar arithmetic in explicit numpy
-types, ``math`` functions, tuples, and no Python objects.
+types, ``math`` functions, tuples, small arrays, and no Python objects.
+
+A building block whose CPU body needs a CPU-only primitive (an LLVM bitcast
+intrinsic, say) names CUDA replacements with ``cuda_source`` and
+``simulator_source``: plain Python functions of the same signature.
 """
 
 import numba
@@ -13,13 +17,24 @@ import numba
 DEVICE_FUNCTIONS: list = []
 
 
-def device(fn):
-    """Compile ``fn`` for the CPU as an always-inlined building block.
+def device(fn=None, *, inline=False, cuda_source=None, simulator_source=None):
+    """Compile ``fn`` for the CPU as a building block shared with the CUDA target.
 
-    ``inline="always"`` and ``error_model="numpy"`` let LLVM see whole month
-    steps at once and vectorise across paths (helpers that may raise are never
-    inlined); ``cache=True`` keeps warm starts at about a second.
+    Scalar building blocks are left to LLVM, which inlines them where it pays.
+    Blocks that take arrays ask for ``inline=True``: numba then splices them
+    into the caller's IR, which removes the reference counting a call with
+    array arguments costs; it is reserved for them because it multiplies
+    compile time. ``error_model="numpy"`` keeps division free of exception
+    checks; ``cache=True`` keeps warm starts at about a second.
     """
-    dispatcher = numba.njit(inline="always", error_model="numpy", cache=True)(fn)
-    DEVICE_FUNCTIONS.append(dispatcher)
-    return dispatcher
+
+    def decorate(fn):
+        dispatcher = numba.njit(
+            inline="always" if inline else "never", error_model="numpy", cache=True
+        )(fn)
+        dispatcher.cuda_source = cuda_source
+        dispatcher.simulator_source = simulator_source
+        DEVICE_FUNCTIONS.append(dispatcher)
+        return dispatcher
+
+    return decorate if fn is None else decorate(fn)

@@ -1,0 +1,101 @@
+"""Names and positions shared by every implementation of the model (spec v1).
+
+The order of ``INPUT_NAMES`` is the specification's: demand, then supply and
+costs, then company, top to bottom (``shock_correlation`` excluded). Input i
+draws normal number i of step 0, so this order is part of the random-stream
+contract and must never change; inputs added by later spec versions are
+appended.
+"""
+
+INPUT_NAMES = (
+    # demand
+    "users_0",
+    "user_ceiling",
+    "adoption_rate",
+    "user_volatility",
+    "paid_share",
+    "subscription_price",
+    "queries_per_free_user_day",
+    "queries_per_paid_user_day",
+    "tokens_per_query_0",
+    "tokens_per_query_growth",
+    "api_tokens_0",
+    "api_growth",
+    "api_volatility",
+    "api_price_0",
+    "api_price_decline",
+    "revenue_share",
+    # supply and costs
+    "throughput_0",
+    "throughput_gain",
+    "utilization_mean",
+    "utilization_persistence",
+    "utilization_volatility",
+    "rent_share",
+    "gpu_rent_price_0",
+    "gpu_capex_0",
+    "hardware_drift",
+    "hardware_volatility",
+    "generation_jump_rate",
+    "generation_jump_size",
+    "compute_discount",
+    "discount_months",
+    "gpu_life_years",
+    "gpu_power_kw",
+    "pue",
+    "electricity_price_0",
+    "electricity_mean",
+    "electricity_reversion",
+    "electricity_volatility",
+    "other_cost_per_gpu_hour",
+    # company
+    "fixed_opex_0",
+    "opex_growth",
+    "training_spend_0",
+    "training_growth",
+    "initial_cash",
+    "discount_rate",
+)
+N_INPUTS = len(INPUT_NAMES)
+#: Position of each input in the per-path input vector.
+INPUT_INDEX = {name: i for i, name in enumerate(INPUT_NAMES)}
+
+#: Per-month outcomes, in the order kernels write them.
+MONTHLY_NAMES = (
+    "users",
+    "revenue",
+    "inference_cost",
+    "gross_margin",
+    "operating_profit",
+    "cash_flow",
+    "cash",
+    "gpus",
+    "cost_per_mtok",
+)
+N_MONTHLY = len(MONTHLY_NAMES)
+
+#: Per-path outcomes, in the order kernels write them. The last four are months.
+PATH_NAMES = (
+    "npv",
+    "cumulative_operating_profit",
+    "terminal_cash",
+    "min_cash",
+    "terminal_arr",
+    "first_profit_month",
+    "payback_month",
+    "ruin_month",
+)
+N_PATH = len(PATH_NAMES)
+MONTH_OUTCOMES = ("first_profit_month", "payback_month", "ruin_month")
+
+#: The shocks correlated by ``shock_correlation``, in its row order.
+SHOCK_NAMES = ("users", "api", "utilization", "hardware", "electricity")
+
+#: Months per year, hours per month and days per month of the specification.
+DT = 1.0 / 12.0
+HOURS_PER_MONTH = 730.0
+DAYS_PER_MONTH = 365.0 / 12.0
+
+#: Gross margin GP / R is floored here (-100,000,000 %): with zero revenue and
+#: positive cost it would be -inf; with zero revenue and zero cost it is 0.
+GROSS_MARGIN_FLOOR = -1.0e6

@@ -1,0 +1,374 @@
+"""Numpy reference implementation of the model (specification v1), the test oracle.
+
+Written from ``MODEL_SPEC.md`` alone, equation by equation, vectorised over paths
+with a plain loop over months, so the fast kernels can be checked against it path
+by path. Clarity wins over speed here: every equation of the specification's
+"Monthly dynamics" appears once, literally, under its number.
+
+Readings of the specification this module commits to (the kernels must agree):
+
+- Months are t = 1..T; nothing is booked at t = 0. Growth terms are evaluated as
+  written, ``exp(g t dt)``, not accumulated month by month.
+- The owned fleet starts at N_0 = (1 - rent_share) G_0, G_0 being step 10 at t = 0
+  (U_0, tau_0, A_0, theta_0 and u_0 = utilization_mean); BV_0 = N_0 gpu_capex_0.
+- Energy and other owned costs use N_t, the fleet after this month's purchases.
+- The compute discount applies while t <= discount_months (which may be +inf).
+- ``user_ceiling`` may be +inf, and then U/K = 0.
+- Gross margin is GP/R floored at ``GROSS_MARGIN_FLOOR`` when R > 0; when R <= 0 it
+  is the floor if GP < 0 and 0 otherwise (R < 0 cannot arise from valid inputs).
+- Cost per 1e6 tokens is 1e6 CC / (C + A), and 0 when no token is served.
+- Month outcomes that never happen within the horizon are ``never = T + 1``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from . import reference as ref
+from .layout import (
+    DAYS_PER_MONTH,
+    DT,
+    GROSS_MARGIN_FLOOR,
+    HOURS_PER_MONTH,
+    INPUT_INDEX,
+    INPUT_NAMES,
+    MONTHLY_NAMES,
+    N_INPUTS,
+    N_MONTHLY,
+    N_PATH,
+    PATH_NAMES,
+    SHOCK_NAMES,
+)
+
+_MONTHLY = {name: i for i, name in enumerate(MONTHLY_NAMES)}
+_PATH = {name: i for i, name in enumerate(PATH_NAMES)}
+_N_SHOCKS = len(SHOCK_NAMES)
+_SECONDS_PER_HOUR = 3600.0
+_TOKENS_PER_PRICE_UNIT = 1.0e6  # API prices and the cost per token are per 1e6 tokens
+
+
+def _as_paths(paths) -> np.ndarray:
+    """Path indices: an int n means paths 0 .. n - 1."""
+    if np.ndim(paths) == 0:
+        return np.arange(int(paths), dtype=np.uint64)
+    return np.asarray(paths, dtype=np.uint64).ravel()
+
+
+def monthly_shocks(seed: int, paths, step: int, shock_chol, antithetic: bool = False):
+    """The correlated shocks z1..z5 and the jump uniform v of month ``step``.
+
+    Block 0 of the step gives raw shocks 1..4 (its four normals), block 1 gives raw
+    shock 5 (the normal of its word w0) and v (the uniform of its word w1); the raw
+    shocks are then multiplied by the lower Cholesky factor, z = L raw, per path.
+
+    Parameters
+    ----------
+    seed : int
+        64-bit seed.
+    paths : array_like of int
+        Path indices.
+    step : int
+        The month t (1..T).
+    shock_chol : array_like, shape (5, 5)
+        Lower Cholesky factor of ``shock_correlation``.
+    antithetic : bool, optional
+        Path 2k+1 uses path 2k's words complemented.
+
+    Returns
+    -------
+    z : numpy.ndarray
+        ``(5, n_paths)``: z[0] is z1 (users) ... z[4] is z5 (electricity).
+    v : numpy.ndarray
+        ``(n_paths,)`` jump uniforms.
+    """
+    paths = _as_paths(paths)
+    block0 = ref.block_normals(seed, paths, step, 0, antithetic)
+    words1 = ref.block_words(seed, paths, step, 1, antithetic)
+    raw = np.empty((_N_SHOCKS, paths.size))
+    raw[:4] = block0.T
+    raw[4] = ref.inverse_normal_cdf(ref.uniform(words1[:, 0]))
+    v = ref.uniform(words1[:, 1])
+    chol = np.asarray(shock_chol, dtype=np.float64)
+    z = np.empty_like(raw)
+    for j in range(_N_SHOCKS):
+        # z_j = sum_{k <= j} L[j, k] raw_k: only the lower triangle is read.
+        acc = np.zeros(paths.size)
+        for k in range(j + 1):
+            acc = acc + chol[j, k] * raw[k]
+        z[j] = acc
+    return z, v
+
+
+def _check_inputs(inputs, shock_chol, horizon_months, paths):
+    inputs = np.asarray(inputs, dtype=np.float64)
+    if inputs.ndim != 2 or inputs.shape[1] != N_INPUTS:
+        raise ValueError(f"inputs must have shape (n_paths, {N_INPUTS}), got {inputs.shape}")
+    chol = np.asarray(shock_chol, dtype=np.float64)
+    if chol.shape != (_N_SHOCKS, _N_SHOCKS):
+        raise ValueError(f"shock_chol must have shape (5, 5), got {chol.shape}")
+    if isinstance(horizon_months, bool) or int(horizon_months) != horizon_months:
+        raise ValueError(f"horizon_months must be a positive integer, got {horizon_months!r}")
+    if int(horizon_months) < 1:
+        raise ValueError(f"horizon_months must be a positive integer, got {horizon_months!r}")
+    if paths.size != inputs.shape[0]:
+        raise ValueError(f"inputs has {inputs.shape[0]} rows but {paths.size} paths were given")
+    return inputs, chol, int(horizon_months)
+
+
+def simulate_reference(
+    inputs, shock_chol, horizon_months: int, *, seed: int, paths, antithetic: bool = False
+) -> dict:
+    """Simulate the monthly P&L of every path, literally as the specification writes it.
+
+    Parameters
+    ----------
+    inputs : array_like, shape (n_paths, 44)
+        Static inputs, columns in ``layout.INPUT_NAMES`` order; row i belongs to path
+        ``paths[i]``.
+    shock_chol : array_like, shape (5, 5)
+        Lower Cholesky factor of ``shock_correlation`` (rows in ``SHOCK_NAMES`` order).
+    horizon_months : int
+        T, the number of months simulated.
+    seed : int
+        64-bit seed of the random streams.
+    paths : int or array_like of int
+        The path indices of the rows of `inputs` (an int n means 0 .. n - 1); they pick
+        the Philox counters, so any subset of paths reproduces its rows exactly.
+    antithetic : bool, optional
+        Path 2k+1 uses path 2k's words complemented (every shock negated, v -> 1 - v).
+
+    Returns
+    -------
+    dict
+        ``monthly``: ``(n_paths, 9, T)`` float64 in ``MONTHLY_NAMES`` order, month t in
+        column t - 1; ``per_path``: ``(n_paths, 8)`` float64 in ``PATH_NAMES`` order,
+        month outcomes as month numbers with never = T + 1; ``never``: T + 1.
+    """
+    paths = _as_paths(paths)
+    x, chol, horizon = _check_inputs(inputs, shock_chol, horizon_months, paths)
+
+    def col(name):
+        return x[:, INPUT_INDEX[name]]
+
+    users_0, ceiling = col("users_0"), col("user_ceiling")
+    r, sigma_u = col("adoption_rate"), col("user_volatility")
+    paid_share, price = col("paid_share"), col("subscription_price")
+    q_free, q_paid = col("queries_per_free_user_day"), col("queries_per_paid_user_day")
+    tokens_0, g_tok = col("tokens_per_query_0"), col("tokens_per_query_growth")
+    api_0, api_growth, sigma_a = col("api_tokens_0"), col("api_growth"), col("api_volatility")
+    api_price_0, api_decline = col("api_price_0"), col("api_price_decline")
+    revenue_share = col("revenue_share")
+    throughput_0, throughput_gain = col("throughput_0"), col("throughput_gain")
+    util_mean = col("utilization_mean")
+    phi, sigma_util = col("utilization_persistence"), col("utilization_volatility")
+    rent_share = col("rent_share")
+    rent_0, capex_0 = col("gpu_rent_price_0"), col("gpu_capex_0")
+    hw_drift, sigma_h = col("hardware_drift"), col("hardware_volatility")
+    jump_rate, jump_size = col("generation_jump_rate"), col("generation_jump_size")
+    discount, discount_months = col("compute_discount"), col("discount_months")
+    life_years = col("gpu_life_years")
+    power_kw, pue = col("gpu_power_kw"), col("pue")
+    elec_0, elec_mean = col("electricity_price_0"), col("electricity_mean")
+    elec_a, sigma_e = col("electricity_reversion"), col("electricity_volatility")
+    other_cost = col("other_cost_per_gpu_hour")
+    opex_0, opex_growth = col("fixed_opex_0"), col("opex_growth")
+    training_0, training_growth = col("training_spend_0"), col("training_growth")
+    initial_cash, discount_rate = col("initial_cash"), col("discount_rate")
+
+    sqrt_dt = np.sqrt(DT)
+
+    # --- State at t = 0 ---------------------------------------------------------------
+    users = users_0.copy()  # (1) U_0
+    api_tokens = api_0.copy()  # (5) A_0
+    m = np.log(util_mean / (1.0 - util_mean))  # (9) m = logit(utilization_mean)
+    x_util = m.copy()  # (9) x_0 = m
+    hw_index = np.ones_like(users_0)  # (11) h_0 = 1
+    y = np.log(elec_0)  # (14) y_0
+    log_elec_mean = np.log(elec_mean)
+    q_retire = 1.0 / (12.0 * life_years)  # (13) monthly retirement rate
+    # (13) N_0 from step 10 at t = 0: tau_0 = tokens_per_query_0, theta_0 = throughput_0,
+    # u_0 = utilization_mean.
+    paid_0 = paid_share * users_0
+    consumer_0 = ((users_0 - paid_0) * q_free + paid_0 * q_paid) * DAYS_PER_MONTH * tokens_0
+    gpus_0 = (consumer_0 + api_0) / (_SECONDS_PER_HOUR * throughput_0) / util_mean
+    gpus_0 = gpus_0 / HOURS_PER_MONTH
+    fleet = (1.0 - rent_share) * gpus_0  # N_0
+    book_value = fleet * capex_0  # BV_0
+    cash = initial_cash.copy()  # (17) Cash_0
+
+    monthly = np.empty((paths.size, N_MONTHLY, horizon))
+    for t in range(1, horizon + 1):
+        z, v = monthly_shocks(seed, paths, t, chol, antithetic)
+        z1, z2, z3, z4, z5 = z
+
+        # (1) Users: logistic drift with lognormal shocks.
+        users = users * np.exp(
+            r * DT * (1.0 - users / ceiling) - sigma_u**2 * DT / 2.0 + sigma_u * sqrt_dt * z1
+        )
+        # (2) Paid and free users.
+        paid = paid_share * users
+        free = users - paid
+        # (3) Tokens per query.
+        tau = tokens_0 * np.exp(g_tok * t * DT)
+        # (4) Consumer tokens.
+        consumer = (free * q_free + paid * q_paid) * DAYS_PER_MONTH * tau
+        # (5) API tokens: GBM.
+        api_tokens = api_tokens * np.exp(
+            (api_growth - sigma_a**2 / 2.0) * DT + sigma_a * sqrt_dt * z2
+        )
+        # (6) API price.
+        api_price = api_price_0 * np.exp(-api_decline * t * DT)
+        # (7) Revenue and partner share.
+        revenue = paid * price + api_tokens * api_price / _TOKENS_PER_PRICE_UNIT
+        partner = revenue_share * revenue
+        # (8) Throughput.
+        theta = throughput_0 * np.exp(throughput_gain * t * DT)
+        # (9) Utilisation: AR(1) in logit space.
+        x_util = m + phi * (x_util - m) + sigma_util * z3
+        util = 1.0 / (1.0 + np.exp(-x_util))
+        # (10) Busy and provisioned GPU-hours, GPUs.
+        tokens = consumer + api_tokens
+        busy = tokens / (_SECONDS_PER_HOUR * theta)
+        provisioned = busy / util
+        gpus = provisioned / HOURS_PER_MONTH
+        # (11) Hardware price index with generation jumps.
+        jump = v < jump_rate * DT
+        hw_index = (
+            hw_index
+            * np.exp((hw_drift - sigma_h**2 / 2.0) * DT + sigma_h * sqrt_dt * z4)
+            * np.where(jump, 1.0 - jump_size, 1.0)
+        )
+        rent_price = rent_0 * hw_index
+        capex_price = capex_0 * hw_index
+        # (12) Partner discount on rented compute while t <= discount_months.
+        d = np.where(t <= discount_months, discount, 0.0)
+        rented_cost = rent_share * provisioned * rent_price * (1.0 - d)
+        # (13) Owned fleet: buy up to the need, never sell; straight-line-rate depreciation.
+        need = (1.0 - rent_share) * gpus
+        survivors = fleet * (1.0 - q_retire)
+        fleet = np.maximum(survivors, need)
+        purchases = fleet - survivors
+        capex = purchases * capex_price
+        depreciation = q_retire * book_value
+        book_value = book_value - depreciation + capex
+        # (14) Electricity: mean-reverting log price; owned GPUs' energy and other costs.
+        y = y + elec_a * DT * (log_elec_mean - y) + sigma_e * sqrt_dt * z5
+        elec = np.exp(y)
+        energy = fleet * HOURS_PER_MONTH * power_kw * pue * elec
+        other = fleet * HOURS_PER_MONTH * other_cost
+        # (15) Fixed opex and training spend.
+        opex = opex_0 * np.exp(opex_growth * t * DT)
+        training = training_0 * np.exp(training_growth * t * DT)
+        # (16) Inference cost, gross and operating profit.
+        inference_cost = rented_cost + depreciation + energy + other
+        gross_profit = revenue - partner - inference_cost
+        operating_profit = gross_profit - opex - training
+        # (17) Cash flow: capex is cash, depreciation is not.
+        cash_flow = revenue - partner - rented_cost - energy - other - capex - opex - training
+        cash = cash + cash_flow
+        # (18) Gross margin, floored; 0 revenue gives the floor (a loss) or 0 (no loss).
+        ratio = np.divide(gross_profit, revenue, out=np.zeros_like(revenue), where=revenue > 0)
+        margin = np.where(
+            revenue > 0,
+            np.maximum(ratio, GROSS_MARGIN_FLOOR),
+            np.where(gross_profit < 0, GROSS_MARGIN_FLOOR, 0.0),
+        )
+        # (18) Cost per 1e6 tokens; 0 when no token is served.
+        cost_per_mtok = np.divide(
+            _TOKENS_PER_PRICE_UNIT * inference_cost,
+            tokens,
+            out=np.zeros_like(tokens),
+            where=tokens != 0,
+        )
+
+        out = monthly[:, :, t - 1]
+        out[:, _MONTHLY["users"]] = users
+        out[:, _MONTHLY["revenue"]] = revenue
+        out[:, _MONTHLY["inference_cost"]] = inference_cost
+        out[:, _MONTHLY["gross_margin"]] = margin
+        out[:, _MONTHLY["operating_profit"]] = operating_profit
+        out[:, _MONTHLY["cash_flow"]] = cash_flow
+        out[:, _MONTHLY["cash"]] = cash
+        out[:, _MONTHLY["gpus"]] = gpus
+        out[:, _MONTHLY["cost_per_mtok"]] = cost_per_mtok
+
+    per_path = path_outcomes(monthly, initial_cash, discount_rate)
+    return {"monthly": monthly, "per_path": per_path, "never": float(horizon + 1)}
+
+
+def _first_month(hit: np.ndarray) -> np.ndarray:
+    """First month t (1-based) with ``hit[:, t - 1]`` true, else T + 1."""
+    horizon = hit.shape[1]
+    return np.where(hit.any(axis=1), hit.argmax(axis=1) + 1, horizon + 1).astype(np.float64)
+
+
+def path_outcomes(monthly: np.ndarray, initial_cash, discount_rate) -> np.ndarray:
+    """The per-path outcomes of the specification from the monthly outcomes.
+
+    Parameters
+    ----------
+    monthly : numpy.ndarray
+        ``(n_paths, 9, T)`` in ``MONTHLY_NAMES`` order.
+    initial_cash, discount_rate : array_like
+        Per path (or scalars).
+
+    Returns
+    -------
+    numpy.ndarray
+        ``(n_paths, 8)`` float64 in ``PATH_NAMES`` order; months that never come are T + 1.
+    """
+    n_paths, _, horizon = monthly.shape
+    initial_cash = np.broadcast_to(np.asarray(initial_cash, np.float64), (n_paths,))
+    discount_rate = np.broadcast_to(np.asarray(discount_rate, np.float64), (n_paths,))
+    months = np.arange(1, horizon + 1, dtype=np.float64)
+    cash_flow = monthly[:, _MONTHLY["cash_flow"]]
+    cash = monthly[:, _MONTHLY["cash"]]
+    operating_profit = monthly[:, _MONTHLY["operating_profit"]]
+    revenue = monthly[:, _MONTHLY["revenue"]]
+    never = float(horizon + 1)
+
+    out = np.empty((n_paths, N_PATH))
+    # Simple annual compounding: month t is discounted by (1 + rate)^(t / 12).
+    factor = (1.0 + discount_rate[:, None]) ** (months[None, :] / 12.0)
+    out[:, _PATH["npv"]] = np.sum(cash_flow / factor, axis=1)
+    out[:, _PATH["cumulative_operating_profit"]] = operating_profit.sum(axis=1)
+    out[:, _PATH["terminal_cash"]] = cash[:, -1]
+    out[:, _PATH["min_cash"]] = cash.min(axis=1)
+    out[:, _PATH["terminal_arr"]] = 12.0 * revenue[:, -1]
+    out[:, _PATH["first_profit_month"]] = _first_month(operating_profit > 0)
+    # Payback (sustained break-even): the month after the last one below initial cash
+    # (month 1 if none was); never if the horizon ends below it.
+    below = cash < initial_cash[:, None]
+    last_below = np.where(below.any(axis=1), horizon - below[:, ::-1].argmax(axis=1), 0)
+    payback = (last_below + 1).astype(np.float64)
+    out[:, _PATH["payback_month"]] = np.where(below[:, -1], never, payback)
+    out[:, _PATH["ruin_month"]] = _first_month(cash < 0)
+    return out
+
+
+def run_reference(
+    packed, shock_chol, horizon_months: int, *, seed: int, paths, antithetic: bool = False
+) -> dict:
+    """Draw the static inputs and simulate: :func:`static_inputs` then :func:`simulate_reference`.
+
+    Parameters
+    ----------
+    packed : montecarlo.inputs.PackedInputs
+        All 44 model inputs, named and ordered as ``layout.INPUT_NAMES``.
+    shock_chol, horizon_months, seed, paths, antithetic
+        As for :func:`simulate_reference`.
+
+    Returns
+    -------
+    dict
+        :func:`simulate_reference`'s dict plus ``inputs``, the ``(n_paths, 44)`` draws.
+    """
+    if tuple(packed.names) != INPUT_NAMES:
+        raise ValueError("packed inputs must be the model's inputs in layout.INPUT_NAMES order")
+    paths = _as_paths(paths)
+    inputs = ref.static_inputs(seed, paths, packed, antithetic)
+    result = simulate_reference(
+        inputs, shock_chol, horizon_months, seed=seed, paths=paths, antithetic=antithetic
+    )
+    result["inputs"] = inputs
+    return result

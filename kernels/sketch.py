@@ -1,0 +1,154 @@
+"""Mergeable streaming reductions: a relative-accuracy quantile sketch and exact sums.
+
+Quantile sketch
+    A value x falls in a bucket fixed by the sign, the binary exponent and the
+    top :data:`MANTISSA_BITS` mantissa bits of x. Buckets are ordered like the
+    values they hold; within one, values differ by less than a factor
+    1 + 2**-MANTISSA_BITS, so a bucket's midpoint is within
+    :data:`RELATIVE_ACCURACY` (2**-(MANTISSA_BITS + 1), 0.39 %) of any value in
+    it. |x| < 2**MIN_EXPONENT (about 1e-6) counts as zero; |x| >= 2**MAX_EXPONENT
+    (about 1.1e15) lands in the outermost bucket; NaN and inf land in a last,
+    separate bucket so the engine can refuse them. Counts are integers, so
+    sketches merge by addition in any order with identical results.
+
+Exact sums
+    :func:`exact_add` adds a double into an integer superaccumulator: one
+    int64 per 32-bit window of the double's full exponent range, so the sum of
+    any doubles in any order is the same integers; the total is rounded once,
+    at the end (``montecarlo`` does this with Python integers).
+"""
+
+import math
+import struct
+
+import numpy as np
+from llvmlite import ir
+from numba import types
+from numba.core.extending import intrinsic
+
+from .target import device
+
+MANTISSA_BITS = 7
+MIN_EXPONENT = -20
+MAX_EXPONENT = 50
+RELATIVE_ACCURACY = 2.0 ** -(MANTISSA_BITS + 1)
+N_POSITIVE = (MAX_EXPONENT - MIN_EXPONENT) << MANTISSA_BITS
+#: Bucket of zero; negative values below it, positive above.
+ZERO_BUCKET = N_POSITIVE
+#: Bucket of NaN and inf, after the ordered buckets.
+INVALID_BUCKET = 2 * N_POSITIVE + 1
+N_BUCKETS = 2 * N_POSITIVE + 2
+
+_SHIFT = np.int64(52 - MANTISSA_BITS)
+_OFFSET = np.int64((1023 + MIN_EXPONENT) << MANTISSA_BITS)
+_EXPONENT_MASK = np.int64(0x7FF0000000000000)
+_SIGN_CLEAR = np.int64(0x7FFFFFFFFFFFFFFF)
+
+#: Windows of the exact accumulator: 32 bits each over the double's 2098-bit range.
+ACCUMULATOR_WINDOWS = 68
+_LOW32 = np.int64(0xFFFFFFFF)
+_MANTISSA_MASK = np.int64((1 << 52) - 1)
+_HIDDEN_BIT = np.int64(1 << 52)
+
+
+@intrinsic
+def _bitcast_float64_int64(typingctx, x):
+    if x != types.float64:
+        return None
+
+    def codegen(context, builder, signature, args):
+        return builder.bitcast(args[0], ir.IntType(64))
+
+    return types.int64(types.float64), codegen
+
+
+def _float_bits_simulator(x):
+    return struct.unpack("<q", struct.pack("<d", float(x)))[0]
+
+
+def _float_bits_cuda(x):
+    from numba.cuda import libdevice
+
+    return libdevice.double_as_longlong(x)
+
+
+@device(cuda_source=_float_bits_cuda, simulator_source=_float_bits_simulator)
+def float_bits(x):
+    """The IEEE-754 bits of a float64 as an int64."""
+    return _bitcast_float64_int64(np.float64(x))
+
+
+@device
+def bucket(x):
+    """Sketch bucket of ``x`` (see the module docs)."""
+    bits = float_bits(x)
+    magnitude = bits & _SIGN_CLEAR
+    if (magnitude & _EXPONENT_MASK) == _EXPONENT_MASK:
+        return INVALID_BUCKET
+    k = (magnitude >> _SHIFT) - _OFFSET
+    if k < 0:
+        return ZERO_BUCKET
+    k = min(k, N_POSITIVE - 1)
+    if bits < 0:
+        return ZERO_BUCKET - 1 - k
+    return ZERO_BUCKET + 1 + k
+
+
+@device
+def exact_add(acc, x):
+    """acc += x exactly, ``acc`` being an int64 array of ACCUMULATOR_WINDOWS windows."""
+    bits = float_bits(x)
+    magnitude = bits & _SIGN_CLEAR
+    biased = magnitude >> np.int64(52)
+    mantissa = magnitude & _MANTISSA_MASK
+    if biased > 0:
+        mantissa = mantissa | _HIDDEN_BIT
+        position = biased - np.int64(1)
+    else:
+        position = np.int64(0)
+    # x = mantissa * 2**(position - 1074); split the mantissa at its 32nd bit.
+    window = position >> np.int64(5)
+    shift = position & np.int64(31)
+    low = (mantissa & _LOW32) << shift
+    high = (mantissa >> np.int64(32)) << shift
+    part0 = low & _LOW32
+    part1 = (low >> np.int64(32)) + (high & _LOW32)
+    part2 = high >> np.int64(32)
+    if bits < 0:
+        part0, part1, part2 = -part0, -part1, -part2
+    acc[window] += part0
+    acc[window + 1] += part1
+    acc[window + 2] += part2
+
+
+def bucket_bounds() -> tuple[np.ndarray, np.ndarray]:
+    """Lower and upper value of every ordered bucket (the invalid bucket excluded)."""
+    k = np.arange(N_POSITIVE)
+    exponent = MIN_EXPONENT + (k >> MANTISSA_BITS)
+    fraction = (k & ((1 << MANTISSA_BITS) - 1)) / (1 << MANTISSA_BITS)
+    low = np.ldexp(1.0 + fraction, exponent)
+    high = np.ldexp(1.0 + fraction + 2.0**-MANTISSA_BITS, exponent)
+    high[-1] = math.inf
+    lower = np.concatenate([-high[::-1], [-(2.0**MIN_EXPONENT)], low])
+    upper = np.concatenate([-low[::-1], [2.0**MIN_EXPONENT], high])
+    return lower, upper
+
+
+def bucket_values() -> np.ndarray:
+    """The value a quantile reports for each ordered bucket: its midpoint (0 for zero)."""
+    lower, upper = bucket_bounds()
+    mid = 0.5 * (lower + upper)
+    mid[ZERO_BUCKET] = 0.0
+    mid[0] = lower[1] * (1 + RELATIVE_ACCURACY)  # the open-ended outermost buckets
+    mid[-1] = upper[-2] * (1 + RELATIVE_ACCURACY)
+    return mid
+
+
+def accumulator_total(acc) -> float:
+    """The exact sum held by an accumulator, rounded once to the nearest double."""
+    from fractions import Fraction
+
+    total = 0
+    for i, limb in enumerate(np.asarray(acc, dtype=np.int64).tolist()):
+        total += int(limb) << (32 * i)
+    return float(Fraction(total, 1 << 1074))

@@ -1,0 +1,404 @@
+"""The simulation engine: chunks, backends, seeds, progress, and the public entry points.
+
+A run is split into chunks of paths. Each backend reduces a chunk into the
+same mergeable reductions (sketch counts, sums, event counts; see
+:mod:`montecarlo.results`), so memory is bounded by the chunk and the
+per-path outputs kept, not by the number of paths, and the results of a run
+do not depend on the chunk size or the thread count.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import numba
+import numpy as np
+import xarray as xr
+
+from kernels import model, sketch
+from kernels.layout import INPUT_NAMES, MONTHLY_NAMES, N_INPUTS, N_MONTHLY, N_PATH, PATH_NAMES
+from kernels.rng import check_seed
+
+from . import __version__
+from .correlation import psd_cholesky
+from .results import DEFAULT_QUANTILES, MONTHLY_META, Reductions, build_dataset, per_path_vars
+
+BACKENDS = ("numba", "numpy")
+#: Paths per chunk when the caller does not say (numba backend; the numpy
+#: reference keeps whole (paths, 9, months) tensors, so it takes smaller ones).
+DEFAULT_CHUNK_PATHS = {"numba": 1 << 18, "numpy": 1 << 13}
+#: Per-path outcomes and uncertain inputs are kept by default while they fit this.
+PATH_MEMORY_BUDGET = 512 * 2**20
+#: simulate_paths refuses to build a (path, month) tensor larger than this.
+PATHS_TENSOR_LIMIT = 2 * 2**30
+
+
+class SimulationError(ValueError):
+    """An argument of a simulation is invalid; the message names it."""
+
+
+def _as_scenario(scenario):
+    from .scenario import Scenario
+
+    if isinstance(scenario, Scenario):
+        return scenario
+    if isinstance(scenario, str):
+        return Scenario.preset(scenario)
+    raise SimulationError(
+        f"scenario must be a montecarlo.Scenario or a preset name, got {type(scenario).__name__}"
+    )
+
+
+def _positive_int(name: str, value, *, high: int = 2**62) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        if isinstance(value, float) and value.is_integer():
+            value = int(value)
+        else:
+            raise SimulationError(f"{name} must be a positive integer, got {value!r}")
+    if not 1 <= int(value) <= high:
+        raise SimulationError(f"{name} must be an integer in [1, {high}], got {value}")
+    return int(value)
+
+
+def _check_quantiles(quantiles) -> np.ndarray:
+    try:
+        q = np.asarray(quantiles, dtype=np.float64).ravel()
+    except (TypeError, ValueError):
+        raise SimulationError(f"quantiles must be numbers in [0, 1], got {quantiles!r}") from None
+    if q.size == 0 or not np.all((q >= 0) & (q <= 1)):
+        raise SimulationError(f"quantiles must be numbers in [0, 1], got {quantiles!r}")
+    if np.any(np.diff(q) <= 0):
+        raise SimulationError(f"quantiles must be strictly increasing, got {quantiles!r}")
+    return q
+
+
+class _Plan:
+    """Everything a backend needs about a run, validated once."""
+
+    def __init__(self, scenario, seed: int, antithetic: bool):
+        self.scenario = scenario
+        self.packed = scenario.packed()
+        self.shock_chol = np.ascontiguousarray(psd_cholesky(np.asarray(scenario.shock_correlation)))
+        self.horizon = int(scenario.horizon_months)
+        self.seed = seed
+        self.k0 = np.uint32(seed & 0xFFFFFFFF)
+        self.k1 = np.uint32(seed >> 32)
+        self.antithetic = bool(antithetic)
+        self.kept_inputs = tuple(scenario.uncertain_inputs)
+        self.kept_columns = np.array(
+            [INPUT_NAMES.index(n) for n in self.kept_inputs], dtype=np.int64
+        )
+
+
+class _NumbaBackend:
+    """Runs :func:`kernels.model.run_paths` on one thread per numba thread."""
+
+    name = "numba"
+
+    def __init__(self, plan: _Plan, shift: np.ndarray):
+        self.plan = plan
+        self.shift = np.ascontiguousarray(shift)
+        self.workers = max(1, numba.get_num_threads())
+        T = plan.horizon
+        w = self.workers
+        self.sketch = np.zeros((w, N_MONTHLY, T, sketch.N_BUCKETS), dtype=np.uint32)
+        self.sums = np.zeros((w, 2, N_MONTHLY, T, sketch.ACCUMULATOR_WINDOWS), dtype=np.int64)
+        self.profitable = np.zeros((w, T), dtype=np.int64)
+        self.ruin = np.zeros((w, T + 2), dtype=np.int64)
+        self.counts = np.zeros((N_MONTHLY, T, sketch.N_BUCKETS), dtype=np.int64)
+        self.pool = ThreadPoolExecutor(self.workers, thread_name_prefix="montecarlo")
+
+    def run(
+        self, first: int, n: int, *, keep_per_path: bool, keep_inputs: bool, keep_monthly: bool
+    ):
+        p = self.plan
+        per_path = np.empty((n if keep_per_path else 1, N_PATH))
+        inputs = np.empty((n if keep_inputs else 1, N_INPUTS))
+        monthly = np.empty((n if keep_monthly else 1, N_MONTHLY, p.horizon))
+
+        def work(w: int):
+            model.run_paths(
+                p.k0, p.k1, first, n, w, self.workers, p.antithetic, p.horizon,
+                p.packed.kinds, p.packed.params, p.packed.data, p.packed.corr_index,
+                p.packed.chol, p.shock_chol, self.shift,
+                self.sketch[w], self.sums[w], self.profitable[w], self.ruin[w],
+                keep_per_path, per_path, keep_inputs, inputs, keep_monthly, monthly,
+            )  # fmt: skip
+
+        for future in [self.pool.submit(work, w) for w in range(self.workers)]:
+            future.result()
+        # Fold the per-worker uint32 counts into int64 totals so they never overflow.
+        self.counts += self.sketch.sum(axis=0, dtype=np.int64)
+        self.sketch[...] = 0
+        return per_path, inputs, monthly
+
+    def reductions(self, n_paths: int) -> Reductions:
+        sums = self.sums.sum(axis=0)
+        sum_d = np.empty((N_MONTHLY, self.plan.horizon))
+        sum_d2 = np.empty_like(sum_d)
+        for v in range(N_MONTHLY):
+            for t in range(self.plan.horizon):
+                sum_d[v, t] = sketch.accumulator_total(sums[0, v, t])
+                sum_d2[v, t] = sketch.accumulator_total(sums[1, v, t])
+        return Reductions(
+            n_paths=n_paths, horizon=self.plan.horizon, counts=self.counts, sum_d=sum_d,
+            sum_d2=sum_d2, shift=self.shift, profitable=self.profitable.sum(axis=0),
+            ruin_counts=self.ruin.sum(axis=0),
+        )  # fmt: skip
+
+    def close(self):
+        self.pool.shutdown(wait=True, cancel_futures=True)
+
+
+class _NumpyBackend:
+    """The independent numpy reference (:mod:`kernels.reference_model`), chunk by chunk."""
+
+    name = "numpy"
+
+    def __init__(self, plan: _Plan, shift: np.ndarray):
+        self.plan = plan
+        self.shift = shift
+        T = plan.horizon
+        self.counts = np.zeros((N_MONTHLY, T, sketch.N_BUCKETS), dtype=np.int64)
+        self.sum_d = np.zeros((N_MONTHLY, T))
+        self.sum_d2 = np.zeros((N_MONTHLY, T))
+        self.profitable = np.zeros(T, dtype=np.int64)
+        self.ruin = np.zeros(T + 2, dtype=np.int64)
+
+    def run(
+        self, first: int, n: int, *, keep_per_path: bool, keep_inputs: bool, keep_monthly: bool
+    ):
+        from kernels import reference
+        from kernels.reference_model import run_reference
+
+        p = self.plan
+        T = p.horizon
+        out = run_reference(
+            p.packed, p.shock_chol, T, seed=p.seed,
+            paths=np.arange(first, first + n, dtype=np.uint64), antithetic=p.antithetic,
+        )  # fmt: skip
+        monthly = out["monthly"]
+        buckets = reference.sketch_bucket(
+            monthly, sketch.MANTISSA_BITS, sketch.MIN_EXPONENT, sketch.N_POSITIVE
+        )
+        cell = (np.arange(N_MONTHLY)[:, None] * T + np.arange(T)[None, :]) * sketch.N_BUCKETS
+        flat = np.bincount((buckets + cell).ravel(), minlength=self.counts.size)
+        self.counts += flat.reshape(self.counts.shape)
+        d = monthly - self.shift
+        self.sum_d += d.sum(axis=0)
+        self.sum_d2 += (d * d).sum(axis=0)
+        self.profitable += (monthly[:, MONTHLY_NAMES.index("operating_profit"), :] > 0).sum(axis=0)
+        ruin = out["per_path"][:, PATH_NAMES.index("ruin_month")].astype(np.int64)
+        self.ruin += np.bincount(ruin, minlength=T + 2)
+        return out["per_path"], out["inputs"], monthly
+
+    def reductions(self, n_paths: int) -> Reductions:
+        return Reductions(
+            n_paths=n_paths, horizon=self.plan.horizon, counts=self.counts, sum_d=self.sum_d,
+            sum_d2=self.sum_d2, shift=self.shift, profitable=self.profitable,
+            ruin_counts=self.ruin,
+        )  # fmt: skip
+
+    def close(self):
+        pass
+
+
+_BACKEND_CLASSES = {"numba": _NumbaBackend, "numpy": _NumpyBackend}
+
+
+def _backend(name: str, plan: _Plan, shift: np.ndarray):
+    if name not in _BACKEND_CLASSES:
+        raise SimulationError(f"backend must be one of {list(BACKENDS)}, got {name!r}")
+    return _BACKEND_CLASSES[name](plan, shift)
+
+
+def _shift(backend_name: str, plan: _Plan) -> np.ndarray:
+    """Path 0's monthly outcomes: the shift that keeps variance sums well conditioned."""
+    probe = _backend(backend_name, plan, np.zeros((N_MONTHLY, plan.horizon)))
+    try:
+        _, _, monthly = probe.run(0, 1, keep_per_path=False, keep_inputs=False, keep_monthly=True)
+    finally:
+        probe.close()
+    return np.ascontiguousarray(monthly[0])
+
+
+def _progress_bar(enabled, total: int, desc: str):
+    if enabled is None:
+        enabled = sys.stderr.isatty()
+    if not enabled:
+        return None
+    from tqdm.auto import tqdm
+
+    return tqdm(total=total, desc=desc, unit="path", unit_scale=True, leave=False)
+
+
+def _provenance(plan: _Plan, backend: str, n_paths: int, chunk: int, extra: dict) -> dict:
+    return {
+        "title": f"montecarlo simulation of scenario '{plan.scenario.name}'",
+        "montecarlo_version": __version__,
+        "backend": backend,
+        "seed": str(plan.seed),
+        "n_paths": n_paths,
+        "antithetic": int(plan.antithetic),
+        "horizon_months": plan.horizon,
+        "chunk_paths": chunk,
+        "rng": "philox4x32-10; counter (path lo, path hi, step, block); AS 241 normals",
+        "model_spec": "v1",
+        "scenario_name": plan.scenario.name,
+        "scenario": plan.scenario.to_toml(),
+        **extra,
+    }
+
+
+def simulate(
+    scenario,
+    n_paths: int,
+    *,
+    seed: int = 0,
+    backend: str = "numba",
+    chunk_paths: int | None = None,
+    quantiles=DEFAULT_QUANTILES,
+    keep_paths: bool | None = None,
+    progress: bool | None = None,
+    antithetic: bool = False,
+) -> xr.Dataset:
+    """Simulate ``n_paths`` paths of a scenario and return the distribution of outcomes.
+
+    Parameters
+    ----------
+    scenario : Scenario or str
+        The scenario, or the name of a preset (``montecarlo.presets()``).
+    n_paths : int
+        Number of paths; path p uses counter p of the random streams.
+    seed : int
+        64-bit seed in [0, 2**64 - 1]; 0 is a valid seed.
+    backend : {"numba", "numpy"}
+        ``numba``: the compiled kernel on all numba threads. ``numpy``: the
+        independent vectorised reference (slow; for checking).
+    chunk_paths : int, optional
+        Paths per chunk (memory and progress granularity), rounded up to a
+        multiple of 64. Results do not depend on it.
+    quantiles : sequence of float
+        Quantile levels of the per-month distributions.
+    keep_paths : bool, optional
+        Keep per-path outcomes and sampled inputs (dims ``path``, ``input``).
+        By default they are kept while they fit in 512 MiB.
+    progress : bool, optional
+        Show a progress bar (default: when standard error is a terminal).
+    antithetic : bool
+        Pair paths 2k and 2k + 1 with negated normals (see docs/random-inputs.md).
+
+    Returns
+    -------
+    xarray.Dataset
+        Per-month distributions on (``quantile``, ``month``) with their
+        ``_mean`` and ``_std`` on ``month``, ``p_profitable`` and ``p_ruined``;
+        per-path outcomes and ``inputs`` on ``path`` when kept; units in
+        every variable's attrs and the run's provenance in the Dataset's attrs.
+    """
+    scenario = _as_scenario(scenario)
+    n_paths = _positive_int("n_paths", n_paths)
+    seed = check_seed(seed)
+    q = _check_quantiles(quantiles)
+    if backend not in BACKENDS:
+        raise SimulationError(f"backend must be one of {list(BACKENDS)}, got {backend!r}")
+    if chunk_paths is None:
+        chunk = DEFAULT_CHUNK_PATHS[backend]
+    else:
+        chunk = _positive_int("chunk_paths", chunk_paths)
+    chunk = -(-chunk // model.LANES) * model.LANES
+    if keep_paths not in (None, True, False):
+        raise SimulationError(f"keep_paths must be True, False or None, got {keep_paths!r}")
+    plan = _Plan(scenario, seed, antithetic)
+    if keep_paths is None:
+        keep_paths = n_paths * (N_PATH + len(plan.kept_inputs)) * 8 <= PATH_MEMORY_BUDGET
+
+    shift = _shift(backend, plan)
+    engine = _backend(backend, plan, shift)
+    per_path = np.empty((n_paths, N_PATH)) if keep_paths else None
+    inputs = np.empty((n_paths, len(plan.kept_inputs))) if keep_paths else None
+    bar = _progress_bar(progress, n_paths, f"{scenario.name} ({backend})")
+    start = time.perf_counter()
+    try:
+        for first in range(0, n_paths, chunk):
+            n = min(chunk, n_paths - first)
+            pp, inp, _ = engine.run(
+                first, n, keep_per_path=keep_paths, keep_inputs=keep_paths, keep_monthly=False
+            )
+            if keep_paths:
+                per_path[first : first + n] = pp
+                inputs[first : first + n] = inp[:, plan.kept_columns]
+            if bar is not None:
+                bar.update(n)
+    finally:
+        if bar is not None:
+            bar.close()
+        engine.close()
+    elapsed = time.perf_counter() - start
+    red = engine.reductions(n_paths)
+    red.per_path, red.inputs, red.input_names = per_path, inputs, plan.kept_inputs
+    extra = {
+        "threads": engine.workers if backend == "numba" else 1,
+        "elapsed_seconds": round(elapsed, 3),
+        "mean_std_summation": (
+            "exact, order-independent (bitwise reproducible)" if backend == "numba"
+            else "float64 in chunk order"
+        ),
+        "sketch_relative_accuracy": sketch.RELATIVE_ACCURACY,
+    }  # fmt: skip
+    attrs = _provenance(plan, backend, n_paths, chunk, extra)
+    return build_dataset(red, quantiles=q, attrs=attrs, keep_per_path=keep_paths)
+
+
+def simulate_paths(
+    scenario, n_paths: int, *, seed: int = 0, backend: str = "numba", antithetic: bool = False
+) -> xr.Dataset:
+    """The full (``path``, ``month``) tensors of a small run, for inspection and plots.
+
+    Variables have the per-month outcome names of :func:`simulate`
+    (``users``, ``revenue``, ...) on (``path``, ``month``), plus the per-path
+    outcomes and the sampled ``inputs`` (all 44, on ``input``). Path p is the
+    same path p as in :func:`simulate` with the same seed.
+    """
+    scenario = _as_scenario(scenario)
+    n_paths = _positive_int("n_paths", n_paths)
+    seed = check_seed(seed)
+    if backend not in BACKENDS:
+        raise SimulationError(f"backend must be one of {list(BACKENDS)}, got {backend!r}")
+    plan = _Plan(scenario, seed, antithetic)
+    size = n_paths * N_MONTHLY * plan.horizon * 8
+    if size > PATHS_TENSOR_LIMIT:
+        raise SimulationError(
+            f"simulate_paths would hold {size / 2**30:.1f} GiB of (path, month) tensors "
+            f"(n_paths={n_paths}); use simulate(), which streams, or fewer paths"
+        )
+    engine = _backend(backend, plan, np.zeros((N_MONTHLY, plan.horizon)))
+    try:
+        per_path, inputs, monthly = engine.run(
+            0, n_paths, keep_per_path=True, keep_inputs=True, keep_monthly=True
+        )
+    finally:
+        engine.close()
+    T = plan.horizon
+    data_vars: dict[str, Any] = {}
+    for i, name in enumerate(MONTHLY_NAMES):
+        unit, meaning = MONTHLY_META[name]
+        data_vars[name] = (
+            ("path", "month"),
+            monthly[:, i, :],
+            {"units": unit, "long_name": meaning},
+        )
+    data_vars.update(per_path_vars(per_path, T))
+    data_vars["inputs"] = (("path", "input"), inputs, {"long_name": "sampled static inputs"})
+    coords = {"path": np.arange(n_paths), "month": np.arange(1, T + 1), "input": list(INPUT_NAMES)}
+    attrs = _provenance(plan, backend, n_paths, n_paths, {})
+    ds = xr.Dataset(data_vars, coords=coords, attrs=attrs)
+    ds["month"].attrs.update(units="month", long_name="month t = 1..T after the start")
+    if not np.all(np.isfinite(monthly)):
+        raise FloatingPointError(
+            "non-finite monthly outcomes; the scenario drives the model outside double precision"
+        )
+    return ds

@@ -1,0 +1,164 @@
+"""From the engine's streaming reductions to an ``xarray.Dataset``.
+
+Every backend reduces its paths into a :class:`Reductions`; :func:`build_dataset`
+turns one into the result the user sees, so the layout, units and provenance
+of results never depend on the backend.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import xarray as xr
+
+from kernels import sketch
+from kernels.layout import MONTH_OUTCOMES, MONTHLY_NAMES, PATH_NAMES
+
+#: Quantile levels reported by default.
+DEFAULT_QUANTILES = (0.01, 0.05, 0.1, 0.25, 0.5, 0.75, 0.9, 0.95, 0.99)
+
+MONTHLY_META = {
+    "users": ("users", "active users U_t"),
+    "revenue": ("USD/month", "revenue R_t (subscriptions + API)"),
+    "inference_cost": (
+        "USD/month",
+        "inference compute cost CC_t (rent + depreciation + energy + other)",
+    ),
+    "gross_margin": ("1", "gross margin GP_t / R_t (floored at -1e6; see docs/model.md)"),
+    "operating_profit": ("USD/month", "operating profit OP_t"),
+    "cash_flow": ("USD/month", "cash flow CF_t (capex counted, depreciation not)"),
+    "cash": ("USD", "cash balance Cash_t"),
+    "gpus": ("GPUs", "GPUs provisioned G_t"),
+    "cost_per_mtok": ("USD per 1e6 tokens", "inference cost per 1e6 tokens served"),
+}
+PATH_META = {
+    "npv": ("USD", "net present value of cash flows, month t discounted by (1 + r)^(t/12)"),
+    "cumulative_operating_profit": ("USD", "sum of operating profit over the horizon"),
+    "terminal_cash": ("USD", "cash at the horizon"),
+    "min_cash": ("USD", "lowest cash balance over months 1..T"),
+    "terminal_arr": ("USD/year", "annualised revenue at the horizon, 12 R_T"),
+    "first_profit_month": ("month", "first month with operating profit > 0"),
+    "payback_month": ("month", "first month from which cash stays >= initial cash to the horizon"),
+    "ruin_month": ("month", "first month with cash < 0 (the runway)"),
+}
+
+
+@dataclasses.dataclass
+class Reductions:
+    """What a backend hands back: mergeable reductions over n_paths paths."""
+
+    n_paths: int
+    horizon: int
+    counts: np.ndarray  # int64 (9, T, N_BUCKETS): sketch counts
+    sum_d: np.ndarray  # float64 (9, T): sum of x - shift
+    sum_d2: np.ndarray  # float64 (9, T): sum of (x - shift)**2
+    shift: np.ndarray  # float64 (9, T)
+    profitable: np.ndarray  # int64 (T,)
+    ruin_counts: np.ndarray  # int64 (T + 2,): paths by ruin month, T + 1 = never
+    per_path: np.ndarray | None = None  # float64 (n, 8)
+    inputs: np.ndarray | None = None  # float64 (n, n_kept_inputs)
+    input_names: tuple[str, ...] = ()
+
+
+def sketch_quantiles(counts: np.ndarray, quantiles: np.ndarray) -> np.ndarray:
+    """Quantiles from sketch counts over the last axis: shape counts.shape[:-1] + (nq,).
+
+    For level q the exact quantile interpolates linearly between order
+    statistics k = floor(q (n - 1)) and k + 1 (numpy's default); here each of
+    the two is replaced by the midpoint of its bucket, so the result is within
+    RELATIVE_ACCURACY of a value between those order statistics (values below
+    2**MIN_EXPONENT in magnitude count as 0).
+    """
+    values = sketch.bucket_values()
+    cum = np.cumsum(counts[..., : sketch.INVALID_BUCKET], axis=-1)
+    flat = cum.reshape(-1, cum.shape[-1])
+    out = np.empty((flat.shape[0], quantiles.size))
+    for row, c in enumerate(flat):
+        rank = quantiles * (c[-1] - 1)
+        lower = np.floor(rank)
+        upper = np.minimum(lower + 1, c[-1] - 1)
+        # Order statistic k (from 0) lies in the first bucket whose cumulative count exceeds k.
+        lo = values[np.searchsorted(c, lower, side="right")]
+        hi = values[np.searchsorted(c, upper, side="right")]
+        out[row] = lo + (rank - lower) * (hi - lo)
+    return out.reshape(cum.shape[:-1] + (quantiles.size,))
+
+
+def build_dataset(red: Reductions, *, quantiles, attrs: dict, keep_per_path: bool) -> xr.Dataset:
+    """The user-facing Dataset of a run (see :func:`montecarlo.simulate`)."""
+    T = red.horizon
+    n = red.n_paths
+    months = np.arange(1, T + 1)
+    q = np.asarray(quantiles, dtype=np.float64)
+    invalid = red.counts[..., sketch.INVALID_BUCKET]
+    if invalid.any():
+        v, t = np.argwhere(invalid)[0]
+        raise FloatingPointError(
+            f"{int(invalid.sum())} non-finite values of {MONTHLY_NAMES[v]} (first in month "
+            f"{t + 1}); the scenario drives the model outside double precision"
+        )
+    quant = sketch_quantiles(red.counts, q)  # (9, T, nq)
+    mean = red.shift + red.sum_d / n
+    if n > 1:
+        var = (red.sum_d2 - red.sum_d**2 / n) / (n - 1)
+        std = np.sqrt(np.maximum(var, 0.0))
+    else:
+        std = np.zeros_like(mean)
+    data_vars = {}
+    for i, name in enumerate(MONTHLY_NAMES):
+        unit, meaning = MONTHLY_META[name]
+        meta = {"units": unit, "long_name": meaning}
+        data_vars[name] = (
+            ("quantile", "month"),
+            quant[i].T,
+            {
+                **meta,
+                "quantile_method": "streaming sketch",
+                "relative_accuracy": sketch.RELATIVE_ACCURACY,
+            },
+        )
+        data_vars[f"{name}_mean"] = ("month", mean[i], {**meta, "statistic": "mean"})
+        data_vars[f"{name}_std"] = ("month", std[i], {**meta, "statistic": "standard deviation"})
+    data_vars["p_profitable"] = (
+        "month",
+        red.profitable / n,
+        {"units": "1", "long_name": "P(operating profit > 0 in month t)"},
+    )
+    ruined = np.cumsum(red.ruin_counts[1 : T + 1]) / n
+    data_vars["p_ruined"] = (
+        "month",
+        ruined,
+        {"units": "1", "long_name": "P(cash has gone below 0 by month t)"},
+    )
+    coords = {"month": months, "quantile": q}
+    if keep_per_path and red.per_path is not None:
+        coords["path"] = np.arange(n)
+        data_vars.update(per_path_vars(red.per_path, T))
+        if red.inputs is not None:
+            coords["input"] = list(red.input_names)
+            data_vars["inputs"] = (
+                ("path", "input"),
+                red.inputs,
+                {
+                    "long_name": "sampled uncertain static inputs (constants: see attrs)"
+                },
+            )
+    ds = xr.Dataset(data_vars, coords=coords, attrs=attrs)
+    ds["month"].attrs.update(units="month", long_name="month t = 1..T after the start")
+    ds["quantile"].attrs.update(long_name="quantile level")
+    return ds
+
+
+def per_path_vars(per_path: np.ndarray, horizon: int) -> dict:
+    out = {}
+    for j, name in enumerate(PATH_NAMES):
+        unit, meaning = PATH_META[name]
+        attrs = {"units": unit, "long_name": meaning}
+        values = per_path[:, j]
+        if name in MONTH_OUTCOMES:
+            values = values.astype(np.int32)
+            attrs["never"] = horizon + 1
+            attrs["never_meaning"] = "the event does not happen within the horizon"
+        out[name] = ("path", values, attrs)
+    return out
