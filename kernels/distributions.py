@@ -70,21 +70,31 @@ def _hermite_table(z, z_min, dz, data, offset, n):
 
 @device
 def _truncated_normal(mean, sd, low, high, z):
+    # x = Phi^-1(Phi(a) + u (Phi(b) - Phi(a))). To keep every probability small,
+    # and so exact, a window in the upper tail (a > 0) is mirrored; for z > 0 the
+    # step is taken from the window's upper end with Phi(-z) = 1 - u, and when that
+    # end lies above the mean, from the upper tail probability Phi(-b) + ... .
     a = (low - mean) / sd
     b = (high - mean) / sd
-    # x = Phi^-1(Phi(a) + u (Phi(b) - Phi(a))); when the window lies in the upper
-    # tail, mirror it so the probabilities stay small and exact.
-    u = normal_cdf(z)
     if a > 0.0:
         lo = normal_cdf(-b)
         hi = normal_cdf(-a)
-        p = hi - u * (hi - lo)
-        x = -inverse_normal_cdf(min(max(p, 5e-324), 1.0 - 1e-16))
+        if z > 0.0:
+            p = lo + normal_cdf(-z) * (hi - lo)
+        else:
+            p = hi - normal_cdf(z) * (hi - lo)
+        x = -inverse_normal_cdf(min(max(p, 5e-324), 0.5))
     else:
         lo = normal_cdf(a)
         hi = normal_cdf(b)
-        p = lo + u * (hi - lo)
-        x = inverse_normal_cdf(min(max(p, 5e-324), 1.0 - 1e-16))
+        if z > 0.0 and b > 0.0:
+            x = -inverse_normal_cdf(
+                min(max(normal_cdf(-b) + normal_cdf(-z) * (hi - lo), 5e-324), 1.0 - 1e-16)
+            )
+        elif z > 0.0:
+            x = inverse_normal_cdf(min(max(hi - normal_cdf(-z) * (hi - lo), 5e-324), 0.5))
+        else:
+            x = inverse_normal_cdf(min(max(lo + normal_cdf(z) * (hi - lo), 5e-324), 1.0 - 1e-16))
     return min(max(mean + sd * x, low), high)
 
 
@@ -120,9 +130,10 @@ def inverse_cdf_from_normal(kind, p0, p1, p2, p3, data, z):
         return min(p0 + (p1 - p0) * u, p1)
     if kind == TRIANGULAR:
         width = p2 - p0
+        # Each branch is clamped at the mode, where the two meet with different round-off.
         if u * width < p1 - p0:
-            return p0 + math.sqrt(u * width * (p1 - p0))
-        return p2 - math.sqrt(normal_cdf(-z) * width * (p2 - p1))
+            return min(p0 + math.sqrt(u * width * (p1 - p0)), p1)
+        return max(p2 - math.sqrt(normal_cdf(-z) * width * (p2 - p1)), p1)
     if kind == EMPIRICAL:
         n = int(p3)
         return data[int(p2) + min(int(u * n), n - 1)]

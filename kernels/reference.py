@@ -240,18 +240,29 @@ def _truncated_normal(mean, sd, low, high, z):
     a = (low - mean) / sd
     b = (high - mean) / sd
     u = normal_cdf(z)
-    # p = Phi(a) + u (Phi(b) - Phi(a)) loses every digit when the window lies far in the
-    # upper tail (Phi(a) ~ 1), so such a window is mirrored into the lower tail.
+    u_bar = normal_cdf(-z)
+    # p = Phi(a) + u (Phi(b) - Phi(a)) loses digits wherever it is close to 1, so a
+    # window in the upper tail (a > 0) is mirrored into the lower tail, and for z > 0
+    # the quantile is taken from the upper tail probability Phi(-b) + (1 - u) (...),
+    # with 1 - u = Phi(-z) exactly.
     if a > 0.0:
         lo, hi = normal_cdf(np.float64(-b)), normal_cdf(np.float64(-a))
-        p = hi - u * (hi - lo)
-        sign = -1.0
+        p = np.where(z > 0.0, lo + u_bar * (hi - lo), hi - u * (hi - lo))
+        x = -inverse_normal_cdf(np.minimum(np.maximum(p, 5e-324), 0.5))
     else:
         lo, hi = normal_cdf(np.float64(a)), normal_cdf(np.float64(b))
-        p = lo + u * (hi - lo)
-        sign = 1.0
-    # Keep p inside (0, 1) where the quantile is finite.
-    x = sign * inverse_normal_cdf(np.minimum(np.maximum(p, 5e-324), 1.0 - 1e-16))
+        upper_tail = normal_cdf(np.float64(-b)) + u_bar * (hi - lo)
+        from_top = hi - u_bar * (hi - lo)
+        lower = lo + u * (hi - lo)
+        if b > 0.0:
+            high_side = -inverse_normal_cdf(np.minimum(np.maximum(upper_tail, 5e-324), 1.0 - 1e-16))
+        else:
+            high_side = inverse_normal_cdf(np.minimum(np.maximum(from_top, 5e-324), 0.5))
+        x = np.where(
+            z > 0.0,
+            high_side,
+            inverse_normal_cdf(np.minimum(np.maximum(lower, 5e-324), 1.0 - 1e-16)),
+        )
     return np.minimum(np.maximum(mean + sd * x, low), high)
 
 
@@ -302,7 +313,8 @@ def inverse_cdf_from_normal(kind: int, params, data, z) -> np.ndarray:
         # Phi(-z) = 1 - u, computed without cancellation.
         x_lower = low + np.sqrt(np.where(lower, u * width * (mode - low), 0.0))
         x_upper = high - np.sqrt(np.where(lower, 0.0, normal_cdf(-z) * width * (high - mode)))
-        return np.where(lower, x_lower, x_upper)
+        # Each branch is clamped at the mode, where they meet with different round-off.
+        return np.where(lower, np.minimum(x_lower, mode), np.maximum(x_upper, mode))
     if kind == EMPIRICAL:
         n, offset = int(p3), int(p2)
         # u > 0, so the truncation to an integer is a floor.

@@ -6,3 +6,26 @@ try:
     __version__ = version("montecarlo")
 except PackageNotFoundError:  # running from a source tree that was not installed
     __version__ = "0.0.0+unknown"
+
+from .correlation import Correlation  # noqa: E402
+from .distributions import (  # noqa: E402
+    PERT,
+    Beta,
+    Constant,
+    Discrete,
+    Empirical,
+    Gamma,
+    LogNormal,
+    Normal,
+    Triangular,
+    TruncatedNormal,
+    Uniform,
+)
+from .engine import simulate, simulate_paths  # noqa: E402
+from .scenario import Scenario, ScenarioError, presets  # noqa: E402
+
+__all__ = [
+    "PERT", "Beta", "Constant", "Correlation", "Discrete", "Empirical", "Gamma", "LogNormal",
+    "Normal", "Scenario", "ScenarioError", "Triangular", "TruncatedNormal", "Uniform",
+    "presets", "simulate", "simulate_paths", "__version__",
+]  # fmt: skip

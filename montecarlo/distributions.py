@@ -12,15 +12,18 @@ Table accuracy: the quantile table holds x = F^-1(Phi(z)) and dx/dz on
 :data:`TABLE_POINTS` equally spaced z in [-:data:`TABLE_Z_MAX`, +TABLE_Z_MAX],
 joined by monotone cubic Hermite pieces (PCHIP). Over u in (1e-6, 1 - 1e-6)
 it matches scipy's ``ppf`` within :data:`TABLE_ACCURACY` times (|x| + IQR),
-IQR being the distribution's interquartile range (tested for every tabulated
-family over a spread of shapes); beyond |z| = TABLE_Z_MAX it returns the end
-values.
+IQR being the distribution's interquartile range, for shape parameters of 0.1
+and above (tested for every tabulated family over a spread of shapes); below
+0.1, where quantiles span hundreds of decades, within
+:data:`SMALL_SHAPE_TABLE_ACCURACY`. Beyond |z| = TABLE_Z_MAX it returns the
+end values.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import math
+import warnings
 from collections.abc import Mapping
 from functools import cached_property
 from typing import Any
@@ -35,8 +38,10 @@ from kernels import distributions as kd
 #: Normal-score range and size of the quantile tables (Phi(-8.5) is about 1e-17).
 TABLE_Z_MAX = 8.5
 TABLE_POINTS = 4097
-#: Stated accuracy of tabulated inverse CDFs, relative to |x| + IQR (see module docs).
+#: Stated accuracy of tabulated inverse CDFs, relative to |x| + IQR (see module docs),
+#: for shape parameters >= 0.1; below that, SMALL_SHAPE_TABLE_ACCURACY.
 TABLE_ACCURACY = 1e-7
+SMALL_SHAPE_TABLE_ACCURACY = 1e-6
 
 
 class DistributionError(ValueError):
@@ -62,12 +67,17 @@ def _positive(owner: str, name: str, value: Any) -> float:
     return value
 
 
-def _ordered(owner: str, **bounds: float) -> None:
+def _ordered(owner: str, *, finite_width: bool = True, **bounds: float) -> None:
     names, values = list(bounds), list(bounds.values())
+    got = ", ".join(f"{k}={v}" for k, v in bounds.items())
     if any(a > b for a, b in zip(values, values[1:], strict=False)) or values[0] >= values[-1]:
-        got = ", ".join(f"{k}={v}" for k, v in bounds.items())
         rule = " <= ".join(names)
         raise DistributionError(f"{owner}: need {rule} with {names[0]} < {names[-1]}, got {got}")
+    if finite_width and not math.isfinite(values[-1] - values[0]):
+        raise DistributionError(
+            f"{owner}: {names[-1]} - {names[0]} must be a finite number (at most about 1.8e308), "
+            f"got {got}"
+        )
 
 
 class Distribution:
@@ -153,8 +163,7 @@ class Constant(Distribution):
         return kd.CONSTANT, _params(self.value), kd.empty_data()
 
     def to_scipy(self):
-        # A point mass; scipy has no continuous one, a zero-width uniform behaves alike.
-        return scipy.stats.uniform(loc=self.value, scale=0.0)
+        return _FiniteDistribution(np.array([self.value]), np.array([1.0]))
 
     @property
     def support(self):
@@ -283,23 +292,56 @@ def quantile_table(frozen) -> tuple[np.ndarray, np.ndarray]:
     """Tabulate x = F^-1(Phi(z)) of a frozen scipy distribution for the kernels.
 
     Returns ``(params, data)``: params = (z_min, dz, offset 0, n) and data =
-    the n values followed by their monotone (PCHIP) slopes dx/dz.
+    the n values followed by their monotone (PCHIP) slopes dx/dz. scipy's
+    ``ppf`` is not trusted blindly: far in a tail some laws' root finders stall
+    (Beta(0.5, 2) returns 0.5 at u = 1e-16), so every value is checked against
+    the CDF and the ones that fail are found again by bisection.
     """
     z = np.linspace(-TABLE_Z_MAX, TABLE_Z_MAX, TABLE_POINTS)
     lower = z <= 0
-    x = np.empty_like(z)
     # Each half from its own tail probability, so neither tail loses digits to 1 - u.
-    x[lower] = frozen.ppf(scipy.special.ndtr(z[lower]))
-    x[~lower] = frozen.isf(scipy.special.ndtr(-z[~lower]))
-    if not np.all(np.isfinite(x)):
-        raise DistributionError(
-            f"cannot tabulate {_describe(frozen)}: its quantiles are not finite "
-            f"on the table's range"
-        )
-    x = np.maximum.accumulate(x)  # scipy's ppf may wobble by an ulp; keep the table monotone
-    slopes = scipy.interpolate.PchipInterpolator(z, x).derivative()(z)
+    p = np.where(lower, scipy.special.ndtr(z), scipy.special.ndtr(-z))
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # scipy's root finders warn where they stall
+        x = np.where(lower, frozen.ppf(p), frozen.isf(p))
+        x = _repair_quantiles(frozen, x, p, lower)
+        if not np.all(np.isfinite(x)):
+            raise DistributionError(
+                f"cannot tabulate {_describe(frozen)}: its quantiles are not finite "
+                f"on the table's range"
+            )
+        x = np.maximum.accumulate(x)  # scipy's ppf may wobble by an ulp; keep it monotone
+        slopes = scipy.interpolate.PchipInterpolator(z, x).derivative()(z)
     params = _params(z[0], z[1] - z[0], 0.0, float(TABLE_POINTS))
     return params, np.concatenate([x, slopes])
+
+
+def _repair_quantiles(frozen, x, p, lower):
+    """Recompute, by bisection on the CDF, the tabulated quantiles scipy got wrong."""
+    tail = np.where(lower, frozen.cdf(x), frozen.sf(x))
+    bad = ~(np.isfinite(x) & (np.abs(tail - p) <= 1e-6 * p))
+    if not bad.any():
+        return x
+    good = np.flatnonzero(~bad)
+    if good.size == 0:
+        raise DistributionError(f"cannot tabulate {_describe(frozen)}: scipy's quantiles fail")
+    lo_support, hi_support = (float(v) for v in frozen.support())
+    x = x.copy()
+    for i in np.flatnonzero(bad):
+        # Bracket between the nearest trusted neighbours, or the support's ends.
+        left, right = good[good < i], good[good > i]
+        a = x[left[-1]] if left.size else lo_support
+        b = x[right[0]] if right.size else hi_support
+        if not (np.isfinite(a) and np.isfinite(b)):
+            continue  # an open-ended bracket: leave it to the finiteness check
+        for _ in range(200):
+            mid = 0.5 * (a + b)
+            if not a < mid < b:
+                break
+            below = frozen.cdf(mid) < p[i] if lower[i] else frozen.sf(mid) > p[i]
+            a, b = (mid, b) if below else (a, mid)
+        x[i] = 0.5 * (a + b)
+    return x
 
 
 def _describe(frozen) -> str:
@@ -389,7 +431,7 @@ class TruncatedNormal(Distribution):
         sd = _positive(owner, "sd", self.sd)
         low = _real(owner, "low", self.low, finite=False)
         high = _real(owner, "high", self.high, finite=False)
-        _ordered(owner, low=low, high=high)
+        _ordered(owner, finite_width=False, low=low, high=high)
         # A window far out in a tail has no probability mass in double precision.
         a, b = (low - mean) / sd, (high - mean) / sd
         if a > 37 or b < -37:
@@ -411,11 +453,14 @@ class TruncatedNormal(Distribution):
 
 def _array(owner: str, name: str, values) -> np.ndarray:
     try:
-        arr = np.asarray(values, dtype=np.float64)
+        raw = np.asarray(values)
     except (TypeError, ValueError):
-        raise DistributionError(
-            f"{owner}: {name} must be a sequence of numbers, got {values!r}"
-        ) from None
+        raw = np.asarray(values, dtype=object)
+    if raw.dtype.kind not in "iuf":  # no strings, booleans or objects
+        for i, item in enumerate(raw.ravel()):
+            _real(owner, f"{name}[{i}]", item, finite=False)
+        raise DistributionError(f"{owner}: {name} must be a 1-D sequence of real numbers")
+    arr = raw.astype(np.float64)
     if arr.ndim != 1 or arr.size == 0:
         raise DistributionError(
             f"{owner}: {name} must be a non-empty 1-D sequence, got shape {arr.shape}"
@@ -478,7 +523,8 @@ class Discrete(Distribution):
         if abs(probs.sum() - 1.0) > 1e-9:
             raise DistributionError(f"Discrete: probs must sum to 1, got sum {probs.sum():.12g}")
         order = np.argsort(values, kind="stable")
-        values, probs = values[order], probs[order] / probs.sum()
+        # Kept as given (not renormalised): a spec read back from a file is the same object.
+        values, probs = values[order], probs[order]
         for arr in (values, probs):
             arr.flags.writeable = False
         object.__setattr__(self, "values", values)
@@ -494,10 +540,13 @@ class Discrete(Distribution):
     __hash__ = None
 
     def kernel_spec(self):
-        cum = np.cumsum(self.probs)
+        # Values of probability 0 are left out: a u that rounds to 1 must not reach them.
+        keep = self.probs > 0
+        cum = np.cumsum(self.probs[keep])
         cum[-1] = 1.0  # u < 1 always finds an index, whatever the round-off of the sum
-        n = self.values.size
-        return kd.DISCRETE, _params(0.0, 0.0, 0.0, float(n)), np.concatenate([cum, self.values])
+        n = int(keep.sum())
+        data = np.concatenate([cum, self.values[keep]])
+        return kd.DISCRETE, _params(0.0, 0.0, 0.0, float(n)), data
 
     def to_scipy(self):
         return _FiniteDistribution(self.values, self.probs)
@@ -545,7 +594,12 @@ class ScipyDistribution(_Tabulated):
                 f"scipy distributions must be frozen continuous ones such as "
                 f"scipy.stats.gamma(2.0, scale=3.0), got {frozen!r}; use Discrete for discrete laws"
             )
-        self._table  # noqa: B018 - tabulate now so a bad distribution fails at construction
+        try:  # tabulate now, so a bad distribution fails at construction
+            self._table  # noqa: B018
+        except DistributionError:
+            raise
+        except Exception as err:  # scipy raises many kinds for bad parameters
+            raise DistributionError(f"cannot use {frozen!r}: {err}") from None
 
     def __eq__(self, other):
         return isinstance(other, ScipyDistribution) and self.to_dict() == other.to_dict()
@@ -588,10 +642,22 @@ def from_dict(spec: Mapping[str, Any]) -> Distribution:
     name = spec.pop("dist", None)
     if name == "scipy":
         law = getattr(scipy.stats, str(spec.get("name")), None)
-        if law is None:
-            raise DistributionError(f"unknown scipy.stats distribution {spec.get('name')!r}")
-        return ScipyDistribution(law(*spec.get("args", []), **spec.get("kwds", {})))
-    if name not in _BY_NAME:
+        if not isinstance(law, scipy.stats.rv_continuous):
+            raise DistributionError(
+                f"unknown continuous scipy.stats distribution {spec.get('name')!r}"
+            )
+        args, kwds = spec.get("args", []), spec.get("kwds", {})
+        if not isinstance(args, (list, tuple)) or not isinstance(kwds, Mapping):
+            raise DistributionError(
+                f"scipy distribution {law.name}: args must be a list and kwds a table, "
+                f"got args={args!r}, kwds={kwds!r}"
+            )
+        try:
+            frozen = law(*args, **kwds)
+        except (TypeError, ValueError) as err:
+            raise DistributionError(f"scipy distribution {law.name}: {err}") from None
+        return ScipyDistribution(frozen)
+    if not isinstance(name, str) or name not in _BY_NAME:
         allowed = ", ".join(sorted([*_BY_NAME, "scipy"]))
         raise DistributionError(f"unknown distribution {name!r}; allowed: {allowed}")
     try:
