@@ -72,9 +72,7 @@ def _run(args: argparse.Namespace) -> int:
 
     scenario = _load_scenario(args.scenario)
     progress = False if args.no_progress else None
-    ds = simulate(
-        scenario, args.paths, seed=args.seed, backend=args.backend, progress=progress
-    )
+    ds = simulate(scenario, args.paths, seed=args.seed, backend=args.backend, progress=progress)
     print("\n".join(summary_lines(ds)))
     out = args.out or f"montecarlo-{scenario.name}.nc"
     write_netcdf(ds, out)
@@ -113,13 +111,19 @@ def build_parser() -> argparse.ArgumentParser:
     run = commands.add_parser(
         "run", help="simulate a scenario, print a risk summary and write a NetCDF file"
     )
-    run.add_argument("--scenario", default="frontier-lab",
-                     help="preset name or scenario .toml file (default: frontier-lab)")
-    run.add_argument("--paths", type=_positive_int, default=1_000_000,
-                     help="number of paths (default 1e6)")
+    run.add_argument(
+        "--scenario",
+        default="frontier-lab",
+        help="preset name or scenario .toml file (default: frontier-lab)",
+    )
+    run.add_argument(
+        "--paths", type=_positive_int, default=1_000_000, help="number of paths (default 1e6)"
+    )
     run.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     run.add_argument("--backend", choices=["numba", "numpy"], default="numba")
-    run.add_argument("--out", metavar="PATH", help="NetCDF output (default montecarlo-<scenario>.nc)")
+    run.add_argument(
+        "--out", metavar="PATH", help="NetCDF output (default montecarlo-<scenario>.nc)"
+    )
     run.add_argument("--no-progress", action="store_true", help="no progress bar")
     run.set_defaults(run=_run)
     bench = commands.add_parser(
