@@ -211,3 +211,16 @@ def test_streams_are_uncorrelated_across_words_steps_and_paths():
     ]
     for a, b in pairs:
         assert abs(np.corrcoef(a, b)[0, 1]) <= 4 / np.sqrt(a.size)
+
+
+def test_branching_normal_equals_branch_light_inverse_cdf_bit_for_bit():
+    @numba.njit
+    def both(words):
+        out = np.empty((words.size, 2))
+        for i in range(words.size):
+            out[i, 0] = rng.normal(words[i])
+            out[i, 1] = rng.inverse_normal_cdf(rng.uniform(words[i]))
+        return out
+
+    out = both(ALL_WORDS_SAMPLE)
+    np.testing.assert_array_equal(out[:, 0], out[:, 1])
