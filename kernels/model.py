@@ -30,6 +30,15 @@ from .layout import (
     N_MONTHLY,
     N_PATH,
 )
+from .processes import (
+    gbm_step,
+    jump_factor,
+    log_ou_step,
+    logistic,
+    logistic_step,
+    logit,
+    logit_ar1_step,
+)
 from .rng import draw_block, normal, uniform
 from .sketch import bucket, exact_add
 from .target import device
@@ -95,18 +104,9 @@ S_NPV, S_CUM_OP, S_MIN_CASH, S_FIRST_PROFIT, S_LAST_BELOW, S_RUIN = 14, 15, 16, 
 N_STATE = 20
 
 # Per-path constants derived once from the inputs.
-D_USER_DRIFT, D_USER_VOL, D_INV_K, D_API_DRIFT, D_API_VOL = 0, 1, 2, 3, 4
-D_TAU_GROWTH, D_PRICE_GROWTH, D_TH_GROWTH, D_OPEX_GROWTH, D_TR_GROWTH, D_DISCOUNT = (
-    5,
-    6,
-    7,
-    8,
-    9,
-    10,
-)
-D_LOGIT_MEAN, D_HW_DRIFT, D_HW_VOL, D_JUMP_P, D_JUMP_FACTOR, D_RETIRE = 11, 12, 13, 14, 15, 16
-D_LOG_EMEAN, D_E_REV, D_E_VOL, D_ENERGY, D_OTHER, D_R_DT = 17, 18, 19, 20, 21, 22
-N_DERIVED = 23
+D_TAU_GROWTH, D_PRICE_GROWTH, D_TH_GROWTH, D_OPEX_GROWTH, D_TR_GROWTH, D_DISCOUNT = range(6)
+D_LOGIT_MEAN, D_LOG_EMEAN, D_RETIRE, D_ENERGY, D_OTHER = range(6, 11)
+N_DERIVED = 11
 
 # Shock rows.
 Z_USERS, Z_API, Z_UTIL, Z_HW, Z_ELEC, Z_JUMP = 0, 1, 2, 3, 4, 5
@@ -122,15 +122,6 @@ _O_REVENUE = 1
 @device(inline=True)
 def path_setup(inp, der, st, lane):
     """Month 0 of one path and its constants (spec steps 10 and 13 at t = 0)."""
-    sqrt_dt = math.sqrt(DT)
-    su = inp[_SU, lane]
-    der[D_USER_DRIFT, lane] = -0.5 * su * su * DT
-    der[D_USER_VOL, lane] = su * sqrt_dt
-    der[D_R_DT, lane] = inp[_R, lane] * DT
-    der[D_INV_K, lane] = 1.0 / inp[_K, lane]  # 0 for an infinite ceiling
-    sa = inp[_SA, lane]
-    der[D_API_DRIFT, lane] = (inp[_GA, lane] - 0.5 * sa * sa) * DT
-    der[D_API_VOL, lane] = sa * sqrt_dt
     # Deterministic trends advance by one monthly factor each (exp(g t dt) = exp(g dt)^t).
     der[D_TAU_GROWTH, lane] = math.exp(inp[_GTOK, lane] * DT)
     der[D_PRICE_GROWTH, lane] = math.exp(-inp[_DPI, lane] * DT)
@@ -139,16 +130,9 @@ def path_setup(inp, der, st, lane):
     der[D_TR_GROWTH, lane] = math.exp(inp[_GTR, lane] * DT)
     der[D_DISCOUNT, lane] = (1.0 + inp[_RATE, lane]) ** (-1.0 / 12.0)
     u_mean = inp[_UMEAN, lane]
-    der[D_LOGIT_MEAN, lane] = math.log(u_mean / (1.0 - u_mean))
-    sh = inp[_SH, lane]
-    der[D_HW_DRIFT, lane] = (inp[_HDRIFT, lane] - 0.5 * sh * sh) * DT
-    der[D_HW_VOL, lane] = sh * sqrt_dt
-    der[D_JUMP_P, lane] = inp[_JRATE, lane] * DT
-    der[D_JUMP_FACTOR, lane] = 1.0 - inp[_JSIZE, lane]
+    der[D_LOGIT_MEAN, lane] = logit(u_mean)
     der[D_RETIRE, lane] = 1.0 / (12.0 * inp[_LIFE, lane])
     der[D_LOG_EMEAN, lane] = math.log(inp[_EMEAN, lane])
-    der[D_E_REV, lane] = inp[_EREV, lane] * DT
-    der[D_E_VOL, lane] = inp[_SE, lane] * sqrt_dt
     der[D_ENERGY, lane] = HOURS_PER_MONTH * inp[_KW, lane] * inp[_PUE, lane]
     der[D_OTHER, lane] = HOURS_PER_MONTH * inp[_OTHER, lane]
 
@@ -204,14 +188,12 @@ def draw_shocks(k0, k1, path, t, antithetic, shock_chol, z, lane):
 def month_step(t, inp, der, st, z, out, lane):
     """Advance one path from month t - 1 to t; write the nine outcomes of month t.
 
-    Spec v1, "Monthly dynamics", steps 1-18, in order.
+    Spec v1, "Monthly dynamics", steps 1-18, in order; the stochastic
+    processes are the steps of :mod:`kernels.processes`.
     """
     # 1-2. Users: logistic growth with lognormal noise; paid and free users.
-    users = st[S_USERS, lane]
-    users = users * math.exp(
-        der[D_R_DT, lane] * (1.0 - users * der[D_INV_K, lane])
-        + der[D_USER_DRIFT, lane]
-        + der[D_USER_VOL, lane] * z[Z_USERS, lane]
+    users = logistic_step(
+        st[S_USERS, lane], inp[_R, lane], inp[_K, lane], inp[_SU, lane], DT, z[Z_USERS, lane]
     )
     paid = inp[_PAID, lane] * users
     free = users - paid
@@ -219,27 +201,25 @@ def month_step(t, inp, der, st, z, out, lane):
     tau = st[S_TAU, lane] * der[D_TAU_GROWTH, lane]
     consumer = (free * inp[_QF, lane] + paid * inp[_QP, lane]) * DAYS_PER_MONTH * tau
     # 5-6. API tokens (GBM) and list price.
-    api = st[S_API, lane] * math.exp(der[D_API_DRIFT, lane] + der[D_API_VOL, lane] * z[Z_API, lane])
+    api = gbm_step(st[S_API, lane], inp[_GA, lane], inp[_SA, lane], DT, z[Z_API, lane])
     price = st[S_PRICE, lane] * der[D_PRICE_GROWTH, lane]
     # 7. Revenue and partner share.
     revenue = paid * inp[_SUB, lane] + api * price * 1e-6
     partner = inp[_RSHARE, lane] * revenue
     # 8-10. Throughput, utilisation (AR(1) in logit space), GPU-hours and GPUs.
     throughput = st[S_THROUGHPUT, lane] * der[D_TH_GROWTH, lane]
-    m = der[D_LOGIT_MEAN, lane]
-    x = m + inp[_PHI, lane] * (st[S_UTIL, lane] - m) + inp[_SUTIL, lane] * z[Z_UTIL, lane]
-    util = 1.0 / (1.0 + math.exp(-x))
+    x = logit_ar1_step(
+        st[S_UTIL, lane], der[D_LOGIT_MEAN, lane], inp[_PHI, lane], inp[_SUTIL, lane],
+        z[Z_UTIL, lane],
+    )  # fmt: skip
+    util = logistic(x)
     tokens = consumer + api
     busy = tokens / (3600.0 * throughput)
     hours = busy / util
     gpus = hours / HOURS_PER_MONTH
     # 11. Hardware price index: GBM with Bernoulli generation jumps.
-    jump = der[D_JUMP_FACTOR, lane] if z[Z_JUMP, lane] < der[D_JUMP_P, lane] else 1.0
-    hw = (
-        st[S_HW, lane]
-        * math.exp(der[D_HW_DRIFT, lane] + der[D_HW_VOL, lane] * z[Z_HW, lane])
-        * jump
-    )
+    hw = gbm_step(st[S_HW, lane], inp[_HDRIFT, lane], inp[_SH, lane], DT, z[Z_HW, lane])
+    hw = hw * jump_factor(z[Z_JUMP, lane], inp[_JRATE, lane], DT, inp[_JSIZE, lane])
     # 12. Rented capacity at the (possibly discounted) rental price.
     discount = inp[_DISC, lane] if t <= inp[_DMONTHS, lane] else 0.0
     rent_share = inp[_RENT, lane]
@@ -253,8 +233,10 @@ def month_step(t, inp, der, st, z, out, lane):
     depreciation = q * book
     book = book - depreciation + capex
     # 14. Electricity (mean-reverting in logs) and other owned-fleet costs.
-    y = st[S_ELEC, lane]
-    y = y + der[D_E_REV, lane] * (der[D_LOG_EMEAN, lane] - y) + der[D_E_VOL, lane] * z[Z_ELEC, lane]
+    y = log_ou_step(
+        st[S_ELEC, lane], inp[_EREV, lane], der[D_LOG_EMEAN, lane], inp[_SE, lane], DT,
+        z[Z_ELEC, lane],
+    )  # fmt: skip
     energy = fleet * der[D_ENERGY, lane] * math.exp(y)
     other = fleet * der[D_OTHER, lane]
     # 15. Company costs.
