@@ -16,18 +16,19 @@ import math
 import numba
 import numpy as np
 
+from .layout import (
+    CONSTANT,
+    DISCRETE,
+    EMPIRICAL,
+    LOGNORMAL,
+    NORMAL,
+    TABLE,
+    TRIANGULAR,
+    TRUNCATED_NORMAL,
+    UNIFORM,
+)
 from .rng import draw_block, inverse_normal_cdf, normal, normal_cdf
 from .target import device
-
-CONSTANT = 0  # value
-UNIFORM = 1  # low, high
-NORMAL = 2  # mean, sd
-LOGNORMAL = 3  # mu, sigma (of the log)
-TRIANGULAR = 4  # low, mode, high
-TRUNCATED_NORMAL = 5  # mean, sd, low, high
-TABLE = 6  # z_min, dz, offset, n: x and dx/dz at n equally spaced z, cubic Hermite
-EMPIRICAL = 7  # -, -, offset, n: n sorted samples, each drawn with probability 1/n
-DISCRETE = 8  # -, -, offset, n: n cumulative probabilities then n ascending values
 
 KIND_NAMES = {
     CONSTANT: "constant",

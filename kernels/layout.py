@@ -99,3 +99,16 @@ DAYS_PER_MONTH = 365.0 / 12.0
 #: Gross margin GP / R is floored here (-100,000,000 %): with zero revenue and
 #: positive cost it would be -inf; with zero revenue and zero cost it is 0.
 GROSS_MARGIN_FLOOR = -1.0e6
+
+#: How a static input's distribution reaches the kernels: an integer kind, four
+#: float parameters and, for the last three kinds, a slice of a shared data
+#: array (offset and length in parameters 2 and 3).
+CONSTANT = 0  # value
+UNIFORM = 1  # low, high
+NORMAL = 2  # mean, sd
+LOGNORMAL = 3  # mu, sigma (of the log)
+TRIANGULAR = 4  # low, mode, high
+TRUNCATED_NORMAL = 5  # mean, sd, low, high
+TABLE = 6  # z_min, dz, offset, n: x and dx/dz at n equally spaced z, cubic Hermite
+EMPIRICAL = 7  # -, -, offset, n: n sorted samples, each drawn with probability 1/n
+DISCRETE = 8  # -, -, offset, n: n cumulative probabilities then n ascending values

@@ -151,18 +151,19 @@ def block_normals(seed: int, paths, step: int, block: int, antithetic: bool = Fa
 #
 # Vectorised twins of ``kernels.distributions``, written from its documented contract: a
 # distribution is ``(kind, params[4], data)`` and an input is x = F^-1(Phi(z)) of its normal
-# score z. The kind codes are the contract's, restated here so that this module keeps
-# depending on numpy alone.
+# score z. The kind codes come from kernels.layout, which holds constants only.
 
-CONSTANT = 0  # value
-UNIFORM = 1  # low, high
-NORMAL = 2  # mean, sd
-LOGNORMAL = 3  # mu, sigma (of the log)
-TRIANGULAR = 4  # low, mode, high
-TRUNCATED_NORMAL = 5  # mean, sd, low, high
-TABLE = 6  # z_min, dz, offset, n: x then dx/dz at n equally spaced z, cubic Hermite
-EMPIRICAL = 7  # -, -, offset, n: n sorted samples, each drawn with probability 1/n
-DISCRETE = 8  # -, -, offset, n: n cumulative probabilities then n ascending values
+from .layout import (  # noqa: E402 - the kind codes of the kernels' contract
+    CONSTANT,
+    DISCRETE,
+    EMPIRICAL,
+    LOGNORMAL,
+    NORMAL,
+    TABLE,
+    TRIANGULAR,
+    TRUNCATED_NORMAL,
+    UNIFORM,
+)
 
 #: 1/sqrt(2) as the kernels spell it, so Phi's argument rounds identically.
 _SQRT_HALF = 0.7071067811865476
