@@ -148,7 +148,9 @@ def throughput(scenario, n_paths: int, repeats: int) -> dict:
     for v in variants.values():  # compile (or load the cache) and touch every code path
         v.run(min(v.paths, 2048))
     order = list(variants)
+    load = []  # 1-minute load average before each repeat: flags repeats run beside other work
     for r in range(repeats):
+        load.append(os.getloadavg()[0])
         for key in order[r % len(order) :] + order[: r % len(order)]:
             seconds, out = variants[key].run()
             variants[key].seconds.append(seconds)
@@ -196,6 +198,7 @@ def throughput(scenario, n_paths: int, repeats: int) -> dict:
         "derived": derived,
         "ratios": ratios,
         "idiomatic_phase_seconds": phases,
+        "load_before_repeat": load,
         "rng_checksum": float(variants["rng"].extra[-1]),
     }
 
@@ -328,6 +331,13 @@ def format_tables(result: dict) -> str:
         f"{ph['inputs']:.2f} s, month loop {ph['months']:.2f} s, quantiles {ph['quantiles']:.2f} s"
     )
     lines.append("ratios: " + "; ".join(f"{k} = {v:.2f}" for k, v in thr["ratios"].items()))
+    loads = ", ".join(f"{x:.2f}" for x in thr["load_before_repeat"])
+    lines.append(f"load average before each repeat: {loads}")
+    if max(thr["load_before_repeat"] + [result["load_average"]["end"]]) > 1.5:
+        lines.append(
+            "warning: other work ran beside this benchmark; the 2-thread variants lose more "
+            "to it than the 1-thread ones, so ratios are biased against them"
+        )
     if result.get("memory"):
         lines.append("")
         lines.append("peak memory: " + result["memory"]["method"])
