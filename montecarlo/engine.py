@@ -9,6 +9,7 @@ do not depend on the chunk size or the thread count.
 
 from __future__ import annotations
 
+import queue
 import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -30,6 +31,8 @@ BACKENDS = ("numba", "numpy")
 #: Paths per chunk when the caller does not say (numba backend; the numpy
 #: reference keeps whole (paths, 9, months) tensors, so it takes smaller ones).
 DEFAULT_CHUNK_PATHS = {"numba": 1 << 18, "numpy": 1 << 13}
+#: Paths in one work item of the numba backend (a multiple of the kernel's LANES).
+TASK_PATHS = 4 * model.BLOCK
 #: Per-path outcomes and uncertain inputs are kept by default while they fit this.
 PATH_MEMORY_BUDGET = 512 * 2**20
 #: simulate_paths refuses to build a (path, month) tensor larger than this.
@@ -94,7 +97,7 @@ class _Plan:
 
 
 class _NumbaBackend:
-    """Runs :func:`kernels.model.run_paths` on one thread per numba thread."""
+    """Runs :func:`kernels.model.run_paths` on as many threads as numba has."""
 
     name = "numba"
 
@@ -109,6 +112,7 @@ class _NumbaBackend:
         self.profitable = np.zeros((w, T), dtype=np.int64)
         self.ruin = np.zeros((w, T + 2), dtype=np.int64)
         self.counts = np.zeros((N_MONTHLY, T, sketch.N_BUCKETS), dtype=np.int64)
+        self.unfolded = 0
         self.pool = ThreadPoolExecutor(self.workers, thread_name_prefix="montecarlo")
 
     def run(
@@ -118,24 +122,51 @@ class _NumbaBackend:
         per_path = np.empty((n if keep_per_path else 1, N_PATH))
         inputs = np.empty((n if keep_inputs else 1, N_INPUTS))
         monthly = np.empty((n if keep_monthly else 1, N_MONTHLY, p.horizon))
+        # Work items of TASK_PATHS paths go to whichever thread is free, each taking a
+        # free set of reduction arrays: on a shared machine a slowed thread then delays
+        # the run by one item, not by half of it. Which set reduces which item changes
+        # nothing, since every reduction is a sum of integers.
+        slots: queue.SimpleQueue[int] = queue.SimpleQueue()
+        for w in range(self.workers):
+            slots.put(w)
 
-        def work(w: int):
-            model.run_paths(
-                p.k0, p.k1, first, n, w, self.workers, p.antithetic, p.horizon,
-                p.packed.kinds, p.packed.params, p.packed.data, p.packed.corr_index,
-                p.packed.chol, p.shock_chol, self.shift,
-                self.sketch[w], self.sums[w], self.profitable[w], self.ruin[w],
-                keep_per_path, per_path, keep_inputs, inputs, keep_monthly, monthly,
-            )  # fmt: skip
+        def rows(array, keep, lo, hi):
+            return array[lo:hi] if keep else array
 
-        for future in [self.pool.submit(work, w) for w in range(self.workers)]:
-            future.result()
-        # Fold the per-worker uint32 counts into int64 totals so they never overflow.
-        self.counts += self.sketch.sum(axis=0, dtype=np.int64)
-        self.sketch[...] = 0
+        def work(lo: int, hi: int):
+            w = slots.get()
+            try:
+                model.run_paths(
+                    p.k0, p.k1, first + lo, hi - lo, 0, 1, p.antithetic, p.horizon,
+                    p.packed.kinds, p.packed.params, p.packed.data, p.packed.corr_index,
+                    p.packed.chol, p.shock_chol, self.shift,
+                    self.sketch[w], self.sums[w], self.profitable[w], self.ruin[w],
+                    keep_per_path, rows(per_path, keep_per_path, lo, hi),
+                    keep_inputs, rows(inputs, keep_inputs, lo, hi),
+                    keep_monthly, rows(monthly, keep_monthly, lo, hi),
+                )  # fmt: skip
+            finally:
+                slots.put(w)
+
+        tasks = [
+            self.pool.submit(work, lo, min(lo + TASK_PATHS, n)) for lo in range(0, n, TASK_PATHS)
+        ]
+        for task in tasks:
+            task.result()
+        self.unfolded += n
+        if self.unfolded > 2**31:  # uint32 counts: fold long before they could wrap
+            self._fold()
         return per_path, inputs, monthly
 
+    def _fold(self):
+        """Add the per-worker uint32 sketch counts into the int64 totals, in place."""
+        for w in range(self.workers):
+            np.add(self.counts, self.sketch[w], out=self.counts, casting="unsafe")
+            self.sketch[w] = 0
+        self.unfolded = 0
+
     def reductions(self, n_paths: int) -> Reductions:
+        self._fold()
         sums = self.sums.sum(axis=0)
         sum_d = np.empty((N_MONTHLY, self.plan.horizon))
         sum_d2 = np.empty_like(sum_d)
