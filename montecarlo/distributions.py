@@ -450,6 +450,11 @@ class TruncatedNormal(Distribution):
         a, b = (self.low - self.mean) / self.sd, (self.high - self.mean) / self.sd
         return scipy.stats.truncnorm(a, b, loc=self.mean, scale=self.sd)
 
+    @property
+    def support(self):
+        # The bounds themselves: scipy's loc + a * scale can round past them.
+        return (self.low, self.high)
+
 
 def _array(owner: str, name: str, values) -> np.ndarray:
     try:

@@ -25,7 +25,15 @@ from kernels.rng import check_seed
 
 from . import __version__
 from .correlation import psd_cholesky
-from .results import DEFAULT_QUANTILES, MONTHLY_META, Reductions, build_dataset, per_path_vars
+from .results import (
+    DEFAULT_QUANTILES,
+    INPUTS_ATTRS,
+    MONTHLY_META,
+    Reductions,
+    build_dataset,
+    per_path_vars,
+)
+from .scenario import FIELDS
 
 BACKENDS = ("numba", "numpy")
 #: Paths per chunk when the caller does not say (numba backend; the numpy
@@ -64,6 +72,11 @@ def _positive_int(name: str, value, *, high: int = 2**62) -> int:
     if not 1 <= int(value) <= high:
         raise SimulationError(f"{name} must be an integer in [1, {high}], got {value}")
     return int(value)
+
+
+def _check_bool(name: str, value) -> None:
+    if not isinstance(value, (bool, np.bool_)):
+        raise SimulationError(f"{name} must be True or False, got {value!r}")
 
 
 def _check_quantiles(quantiles) -> np.ndarray:
@@ -343,6 +356,7 @@ def simulate(
     chunk = -(-chunk // model.LANES) * model.LANES
     if keep_paths not in (None, True, False):
         raise SimulationError(f"keep_paths must be True, False or None, got {keep_paths!r}")
+    _check_bool("antithetic", antithetic)
     plan = _Plan(scenario, seed, antithetic)
     if keep_paths is None:
         keep_paths = n_paths * (N_PATH + len(plan.kept_inputs)) * 8 <= PATH_MEMORY_BUDGET
@@ -399,6 +413,7 @@ def simulate_paths(
     seed = check_seed(seed)
     if backend not in BACKENDS:
         raise SimulationError(f"backend must be one of {list(BACKENDS)}, got {backend!r}")
+    _check_bool("antithetic", antithetic)
     plan = _Plan(scenario, seed, antithetic)
     size = n_paths * N_MONTHLY * plan.horizon * 8
     if size > PATHS_TENSOR_LIMIT:
@@ -423,8 +438,13 @@ def simulate_paths(
             {"units": unit, "long_name": meaning},
         )
     data_vars.update(per_path_vars(per_path, T))
-    data_vars["inputs"] = (("path", "input"), inputs, {"long_name": "sampled static inputs"})
-    coords = {"path": np.arange(n_paths), "month": np.arange(1, T + 1), "input": list(INPUT_NAMES)}
+    data_vars["inputs"] = (("path", "input"), inputs, INPUTS_ATTRS)
+    coords = {
+        "path": np.arange(n_paths),
+        "month": np.arange(1, T + 1),
+        "input": list(INPUT_NAMES),
+        "input_unit": ("input", [FIELDS[name].unit for name in INPUT_NAMES]),
+    }
     attrs = _provenance(plan, backend, n_paths, n_paths, {})
     ds = xr.Dataset(data_vars, coords=coords, attrs=attrs)
     ds["month"].attrs.update(units="month", long_name="month t = 1..T after the start")

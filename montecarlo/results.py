@@ -15,6 +15,8 @@ import xarray as xr
 from kernels import sketch
 from kernels.layout import MONTH_OUTCOMES, MONTHLY_NAMES, PATH_NAMES
 
+from .scenario import FIELDS
+
 #: Quantile levels reported by default.
 DEFAULT_QUANTILES = (0.01, 0.05, 0.1, 0.25, 0.5, 0.75, 0.9, 0.95, 0.99)
 
@@ -41,6 +43,13 @@ PATH_META = {
     "first_profit_month": ("month", "first month with operating profit > 0"),
     "payback_month": ("month", "first month from which cash stays >= initial cash to the horizon"),
     "ruin_month": ("month", "first month with cash < 0 (the runway)"),
+}
+
+
+#: Attributes of the sampled inputs: each column has its own unit.
+INPUTS_ATTRS = {
+    "units": "per input: see the input_unit coordinate",
+    "long_name": "sampled static inputs (simulate keeps the uncertain ones)",
 }
 
 
@@ -137,13 +146,8 @@ def build_dataset(red: Reductions, *, quantiles, attrs: dict, keep_per_path: boo
         data_vars.update(per_path_vars(red.per_path, T))
         if red.inputs is not None:
             coords["input"] = list(red.input_names)
-            data_vars["inputs"] = (
-                ("path", "input"),
-                red.inputs,
-                {
-                    "long_name": "sampled uncertain static inputs (constants: see attrs)"
-                },
-            )
+            coords["input_unit"] = ("input", [FIELDS[name].unit for name in red.input_names])
+            data_vars["inputs"] = (("path", "input"), red.inputs, INPUTS_ATTRS)
     ds = xr.Dataset(data_vars, coords=coords, attrs=attrs)
     ds["month"].attrs.update(units="month", long_name="month t = 1..T after the start")
     ds["quantile"].attrs.update(long_name="quantile level")
