@@ -315,20 +315,19 @@ def finish_path(horizon, w, per_path, lane):
 
 @numba.njit(nogil=True, error_model="numpy", cache=True)
 def run_paths(
-    k0, k1, first_path, n_paths, worker, n_workers, antithetic, horizon,
+    k0, k1, first_path, n_paths, antithetic, horizon,
     kinds, params, data, corr_index, chol, shock_chol, shift,
     sketch, sums, profitable, ruin_counts,
     keep_per_path, per_path, keep_inputs, inputs_out, keep_monthly, monthly,
 ):  # fmt: skip
-    """Simulate this worker's share of paths ``first_path .. first_path + n_paths - 1``.
+    """Simulate paths ``first_path .. first_path + n_paths - 1`` and reduce them.
 
-    Paths go in work blocks of :data:`BLOCK` consecutive paths, each advanced
-    month by month so one month's reductions stay in cache; the engine runs
-    ``n_workers`` threads, worker ``worker`` taking blocks worker, worker +
-    n_workers, ... ``first_path`` must be a multiple of :data:`LANES`.
-    Reductions are added into this worker's arrays, and every one of them is
-    a sum of integers, so totals do not depend on how paths are split between
-    workers, chunks or calls:
+    Paths go in blocks of :data:`BLOCK` consecutive paths, each advanced month
+    by month so one month's reductions stay in cache. ``first_path`` must be a
+    multiple of :data:`LANES`. The engine calls this from several threads on
+    separate ranges, each with its own reduction arrays; every reduction is a
+    sum of integers, so totals do not depend on how paths are split between
+    threads, chunks or calls:
 
     - ``sketch[v, t, b]``: count of outcome v in month t + 1 in bucket b;
     - ``sums[0 or 1, v, t, :]``: exact accumulators of the sum of
@@ -348,7 +347,7 @@ def run_paths(
     x_path = np.empty(N_INPUTS)
     result = np.empty(N_PATH)
     n_blocks = (n_paths + BLOCK - 1) // BLOCK
-    for block in range(worker, n_blocks, n_workers):
+    for block in range(n_blocks):
         start = block * BLOCK
         size = min(BLOCK, n_paths - start)
         n_groups = (size + LANES - 1) // LANES

@@ -79,13 +79,6 @@ def philox4x32_10(c0, c1, c2, c3, k0, k1):
 
 
 @device
-def seed_key(seed):
-    """Split a 64-bit seed into the Philox key (low word, high word)."""
-    s = np.uint64(seed)
-    return np.uint32(s & _MASK32), np.uint32(s >> _SHIFT32)
-
-
-@device
 def draw_block(k0, k1, path, step, block, antithetic):
     """The four words of block ``block`` of ``step`` on ``path``.
 

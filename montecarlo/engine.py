@@ -150,7 +150,7 @@ class _NumbaBackend:
             w = slots.get()
             try:
                 model.run_paths(
-                    p.k0, p.k1, first + lo, hi - lo, 0, 1, p.antithetic, p.horizon,
+                    p.k0, p.k1, first + lo, hi - lo, p.antithetic, p.horizon,
                     p.packed.kinds, p.packed.params, p.packed.data, p.packed.corr_index,
                     p.packed.chol, p.shock_chol, self.shift,
                     self.sketch[w], self.sums[w], self.profitable[w], self.ruin[w],
