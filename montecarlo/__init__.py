@@ -7,6 +7,7 @@ try:
 except PackageNotFoundError:  # running from a source tree that was not installed
     __version__ = "0.0.0+unknown"
 
+from . import risk  # noqa: E402,F401 - registers the ds.risk accessor
 from .correlation import Correlation  # noqa: E402
 from .distributions import (  # noqa: E402
     PERT,

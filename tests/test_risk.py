@@ -1,0 +1,102 @@
+"""Risk metrics: closed forms, honest error bars, and the ds.risk accessor."""
+
+import numpy as np
+import pytest
+from scipy import special, stats
+
+import montecarlo as mc
+from kernels import rng
+from montecarlo import risk
+
+from .stats import Z_BOUND
+
+A = 0.95
+
+
+def _normals(n, seed, step=1):
+    blocks = -(-n // 4)
+    return rng.draw_standard_normals(seed, np.arange(blocks), step).ravel()[:n]
+
+
+def _normal_closed_form(mu, sigma, a):
+    q = special.ndtri(a)
+    return -mu + sigma * q, -mu + sigma * stats.norm.pdf(q) / (1 - a)
+
+
+def _lognormal_closed_form(mu, sigma, a):
+    q = special.ndtri(1 - a)
+    var = -np.exp(mu + sigma * q)
+    cvar = -np.exp(mu + sigma**2 / 2) * special.ndtr(q - sigma) / (1 - a)
+    return var, cvar
+
+
+@pytest.mark.parametrize("a", [0.95, 0.99])
+def test_var_and_cvar_of_a_normal_outcome(a):
+    x = 3.0 + 2.0 * _normals(200_000, seed=1)
+    var, cvar = _normal_closed_form(3.0, 2.0, a)
+    est, se, lo, hi = risk.value_at_risk(x, a)
+    assert abs(est - var) <= Z_BOUND * se and lo <= est <= hi
+    est, se, lo, hi = risk.expected_shortfall(x, a)
+    assert abs(est - cvar) <= Z_BOUND * se and lo <= est <= hi
+
+
+@pytest.mark.parametrize("a", [0.95, 0.99])
+def test_var_and_cvar_of_a_lognormal_outcome(a):
+    x = np.exp(0.5 + 0.8 * _normals(200_000, seed=2))
+    var, cvar = _lognormal_closed_form(0.5, 0.8, a)
+    est, se, _, _ = risk.value_at_risk(x, a)
+    assert abs(est - var) <= Z_BOUND * se
+    est, se, _, _ = risk.expected_shortfall(x, a)
+    assert abs(est - cvar) <= Z_BOUND * se
+
+
+def test_binomial_standard_error_and_wilson_interval():
+    est, se, lo, hi = risk.proportion(0.2, 400)
+    assert se == pytest.approx(np.sqrt(0.2 * 0.8 / 400), rel=1e-15)
+    # Wilson (1927): centre (p + z^2/2n) / (1 + z^2/n)
+    z = risk.Z95
+    centre = (0.2 + z * z / 800) / (1 + z * z / 400)
+    assert (lo + hi) / 2 == pytest.approx(centre, rel=1e-12)
+    assert risk.proportion(0.0, 50)[2] == pytest.approx(0.0, abs=1e-15)
+    assert risk.proportion(1.0, 50)[3] == pytest.approx(1.0)
+
+
+def test_intervals_cover_the_truth_about_95_percent_of_the_time():
+    # 400 independent replications of n = 1000 draws; coverage is binomial(400, 0.95)
+    # when the intervals are honest: its standard error is 0.011.
+    reps, n = 400, 1000
+    true_var, true_cvar = _normal_closed_form(0.0, 1.0, A)
+    hits = {"mean": 0, "proportion": 0, "var": 0, "cvar": 0}
+    for r in range(reps):
+        x = _normals(n, seed=100 + r)
+        checks = {
+            "mean": (risk.mean(x), 0.0),
+            "proportion": (risk.proportion(float(np.mean(x > 1.0)), n), special.ndtr(-1.0)),
+            "var": (risk.value_at_risk(x, A), true_var),
+            "cvar": (risk.expected_shortfall(x, A), true_cvar),
+        }
+        for name, ((_, _, lo, hi), truth) in checks.items():
+            hits[name] += lo <= truth <= hi
+    se = np.sqrt(0.95 * 0.05 / reps)
+    for name, h in hits.items():
+        assert abs(h / reps - 0.95) <= Z_BOUND * se, (name, h / reps)
+
+
+def test_summary_accessor_on_a_run():
+    ds = mc.simulate("api-startup", 4000, seed=3, progress=False)
+    summary = ds.risk.summary(months=[12, 36])
+    assert set(summary.data_vars) == {"estimate", "se", "ci_low", "ci_high", "units"}
+    est = summary.estimate
+    assert float(est.sel(metric="P(ruined by) month 36")) == float(ds.p_ruined.sel(month=36))
+    assert float(est.sel(metric="P(operating profit > 0) month 12")) == float(
+        ds.p_profitable.sel(month=12)
+    )
+    var = float(est.sel(metric="VaR 0.95 npv (loss)"))
+    assert var == pytest.approx(-np.quantile(ds.npv.values, 0.05))
+    assert float(est.sel(metric="CVaR 0.95 npv (loss)")) >= var
+    ok = summary.ci_low <= summary.estimate
+    assert bool((ok & (summary.estimate <= summary.ci_high)).all())
+    frame = summary.to_dataframe()
+    assert list(frame.columns) == ["estimate", "se", "ci_low", "ci_high", "units"]
+    with pytest.raises(ValueError, match="months must lie in"):
+        ds.risk.summary(months=[0])
