@@ -9,9 +9,11 @@ do not depend on the chunk size or the thread count.
 
 from __future__ import annotations
 
+import math
 import queue
 import sys
 import time
+from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -171,6 +173,16 @@ class _NumbaBackend:
             self._fold()
         return per_path, inputs, monthly
 
+    def ruined_by(self, t: int) -> int:
+        return int(self.ruin[:, 1 : t + 1].sum())
+
+    def profitable_in(self, t: int) -> int:
+        return int(self.profitable[:, t - 1].sum())
+
+    def running_sums(self, v: int, t: int) -> tuple[float, float]:
+        sums = self.sums[:, :, v, t].sum(axis=0)
+        return sketch.accumulator_total(sums[0]), sketch.accumulator_total(sums[1])
+
     def _fold(self):
         """Add the per-worker uint32 sketch counts into the int64 totals, in place."""
         for w in range(self.workers):
@@ -238,6 +250,15 @@ class _NumpyBackend:
         ruin = out["per_path"][:, PATH_NAMES.index("ruin_month")].astype(np.int64)
         self.ruin += np.bincount(ruin, minlength=T + 2)
         return out["per_path"], out["inputs"], monthly
+
+    def ruined_by(self, t: int) -> int:
+        return int(self.ruin[1 : t + 1].sum())
+
+    def profitable_in(self, t: int) -> int:
+        return int(self.profitable[t - 1])
+
+    def running_sums(self, v: int, t: int) -> tuple[float, float]:
+        return float(self.sum_d[v, t]), float(self.sum_d2[v, t])
 
     def reductions(self, n_paths: int) -> Reductions:
         return Reductions(
@@ -308,6 +329,8 @@ def simulate(
     keep_paths: bool | None = None,
     progress: bool | None = None,
     antithetic: bool = False,
+    precision: Mapping[str, Any] | None = None,
+    max_paths: int | None = None,
 ) -> xr.Dataset:
     """Simulate ``n_paths`` paths of a scenario and return the distribution of outcomes.
 
@@ -334,6 +357,16 @@ def simulate(
         Show a progress bar (default: when standard error is a terminal).
     antithetic : bool
         Pair paths 2k and 2k + 1 with negated normals (see docs/random-inputs.md).
+    precision : mapping, optional
+        Targets for standard errors at the horizon, by metric: ``p_ruined``,
+        ``p_profitable``, ``<outcome>_mean`` for a monthly outcome, or
+        ``npv_mean`` (needs per-path outcomes kept). A number is an absolute
+        standard error; ``{"relative": r}`` asks for r times the estimate's
+        magnitude. After ``n_paths`` paths, chunks are added until every
+        target is met or ``max_paths`` is reached; the Dataset records the
+        trace (``convergence_*`` on ``metric`` and ``step``).
+    max_paths : int, optional
+        Most paths a run with ``precision`` may use (default ``n_paths``).
 
     Returns
     -------
@@ -357,34 +390,49 @@ def simulate(
     if keep_paths not in (None, True, False):
         raise SimulationError(f"keep_paths must be True, False or None, got {keep_paths!r}")
     _check_bool("antithetic", antithetic)
+    limit = n_paths if max_paths is None else _positive_int("max_paths", max_paths)
+    if limit < n_paths:
+        raise SimulationError(f"max_paths must be at least n_paths ({n_paths}), got {limit}")
     plan = _Plan(scenario, seed, antithetic)
     if keep_paths is None:
-        keep_paths = n_paths * (N_PATH + len(plan.kept_inputs)) * 8 <= PATH_MEMORY_BUDGET
+        keep_paths = limit * (N_PATH + len(plan.kept_inputs)) * 8 <= PATH_MEMORY_BUDGET
+    targets = _check_precision(precision, keep_paths)
 
     shift = _shift(backend, plan)
     engine = _backend(backend, plan, shift)
-    per_path = np.empty((n_paths, N_PATH)) if keep_paths else None
-    inputs = np.empty((n_paths, len(plan.kept_inputs))) if keep_paths else None
+    kept_per_path, kept_inputs, trace = [], [], []
     bar = _progress_bar(progress, n_paths, f"{scenario.name} ({backend})")
     start = time.perf_counter()
+    done = 0
     try:
-        for first in range(0, n_paths, chunk):
-            n = min(chunk, n_paths - first)
+        while done < limit:
+            n = min(chunk, limit - done)
             pp, inp, _ = engine.run(
-                first, n, keep_per_path=keep_paths, keep_inputs=keep_paths, keep_monthly=False
+                done, n, keep_per_path=keep_paths, keep_inputs=keep_paths, keep_monthly=False
             )
+            done += n
             if keep_paths:
-                per_path[first : first + n] = pp
-                inputs[first : first + n] = inp[:, plan.kept_columns]
+                kept_per_path.append(pp)
+                kept_inputs.append(inp[:, plan.kept_columns])
             if bar is not None:
                 bar.update(n)
+            if targets:
+                trace.append((done, _precision_status(targets, engine, done, plan, kept_per_path)))
+                if done >= n_paths and all(se <= goal for _, se, goal in trace[-1][1]):
+                    break
+            elif done >= n_paths:
+                break
     finally:
         if bar is not None:
             bar.close()
         engine.close()
     elapsed = time.perf_counter() - start
+    n_paths = done
     red = engine.reductions(n_paths)
-    red.per_path, red.inputs, red.input_names = per_path, inputs, plan.kept_inputs
+    if keep_paths:
+        red.per_path = np.concatenate(kept_per_path)
+        red.inputs = np.concatenate(kept_inputs)
+    red.input_names = plan.kept_inputs
     extra = {
         "threads": engine.workers if backend == "numba" else 1,
         "elapsed_seconds": round(elapsed, 3),
@@ -395,7 +443,74 @@ def simulate(
         "sketch_relative_accuracy": sketch.RELATIVE_ACCURACY,
     }  # fmt: skip
     attrs = _provenance(plan, backend, n_paths, chunk, extra)
-    return build_dataset(red, quantiles=q, attrs=attrs, keep_per_path=keep_paths)
+    ds = build_dataset(red, quantiles=q, attrs=attrs, keep_per_path=keep_paths)
+    if targets:
+        ds = _with_trace(ds, targets, trace)
+    return ds
+
+
+def _check_precision(precision, keep_paths: bool) -> dict[str, tuple[str, float]]:
+    """Validate ``precision``: metric -> ("absolute" | "relative", value)."""
+    if precision is None:
+        return {}
+    if not isinstance(precision, Mapping) or not precision:
+        raise SimulationError(f"precision must be a non-empty mapping, got {precision!r}")
+    allowed = ["p_ruined", "p_profitable", "npv_mean", *(f"{v}_mean" for v in MONTHLY_NAMES)]
+    out = {}
+    for metric, target in precision.items():
+        if metric not in allowed:
+            raise SimulationError(f"precision: unknown metric {metric!r}; allowed: {allowed}")
+        if metric == "npv_mean" and not keep_paths:
+            raise SimulationError("precision: npv_mean needs per-path outcomes (keep_paths=True)")
+        kind, value = "absolute", target
+        if isinstance(target, Mapping):
+            if set(target) != {"relative"}:
+                raise SimulationError(
+                    f"precision[{metric!r}] must be a number or {{'relative': r}}, got {target!r}"
+                )
+            kind, value = "relative", target["relative"]
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
+            raise SimulationError(f"precision[{metric!r}] must be > 0, got {value!r}")
+        out[metric] = (kind, float(value))
+    return out
+
+
+def _precision_status(targets, engine, n: int, plan: _Plan, kept_per_path):
+    """(estimate, standard error, goal) of each target metric after n paths."""
+    T = plan.horizon
+    status = []
+    for metric, (kind, value) in targets.items():
+        if metric in ("p_ruined", "p_profitable"):
+            count = engine.ruined_by(T) if metric == "p_ruined" else engine.profitable_in(T)
+            est = count / n
+            se = float(np.sqrt(est * (1 - est) / n))
+        elif metric == "npv_mean":
+            npv = np.concatenate(kept_per_path)[:, PATH_NAMES.index("npv")]
+            est = float(npv.mean())
+            se = float(npv.std(ddof=1) / np.sqrt(n)) if n > 1 else math.inf
+        else:
+            v = MONTHLY_NAMES.index(metric[: -len("_mean")])
+            sum_d, sum_d2 = engine.running_sums(v, T - 1)
+            est = float(engine.shift[v, T - 1] + sum_d / n)
+            var = (sum_d2 - sum_d * sum_d / n) / (n - 1) if n > 1 else math.inf
+            se = float(np.sqrt(max(var, 0.0) / n))
+        goal = value if kind == "absolute" else value * abs(est)
+        status.append((est, se, goal))
+    return status
+
+
+def _with_trace(ds: xr.Dataset, targets, trace) -> xr.Dataset:
+    """Add the convergence trace: estimate and standard error after each chunk."""
+    paths = np.array([done for done, _ in trace])
+    table = np.array([status for _, status in trace])  # (step, metric, 3)
+    est, se, goal = table[:, :, 0].T, table[:, :, 1].T, table[-1, :, 2]
+    return ds.assign(
+        convergence_estimate=(("metric", "step"), est, {"long_name": "estimate after each chunk"}),
+        convergence_se=(("metric", "step"), se, {"long_name": "its standard error"}),
+        convergence_target=("metric", goal, {"long_name": "standard error asked for"}),
+    ).assign_coords(
+        metric=list(targets), convergence_paths=("step", paths, {"long_name": "paths so far"})
+    ).assign_attrs(converged=int(np.all(se[:, -1] <= goal)))
 
 
 def simulate_paths(

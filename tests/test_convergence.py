@@ -1,0 +1,68 @@
+"""simulate(precision=...): add chunks until the asked standard errors are reached."""
+
+import numpy as np
+import pytest
+
+import montecarlo as mc
+from montecarlo.engine import SimulationError
+
+SCENARIO = mc.Scenario.preset("api-startup").replace(horizon_months=24)
+
+
+def test_stops_at_the_first_chunk_that_meets_every_target():
+    target = 0.006
+    ds = mc.simulate(
+        SCENARIO, 1024, seed=2, chunk_paths=1024, precision={"p_ruined": target,
+        "revenue_mean": {"relative": 0.02}}, max_paths=200_000, progress=False,
+    )  # fmt: skip
+    assert ds.attrs["converged"] == 1
+    se = ds.convergence_se.values
+    goal = ds.convergence_target.values
+    assert np.all(se[:, -1] <= goal)
+    assert np.any(se[:, -2] > goal)  # the chunk before was not yet enough
+    assert ds.attrs["n_paths"] == ds.convergence_paths.values[-1] < 200_000
+    # The trace ends on the run's own estimates, with honest binomial and mean SEs.
+    n = ds.attrs["n_paths"]
+    p = float(ds.p_ruined[-1])
+    assert ds.convergence_estimate.sel(metric="p_ruined").values[-1] == p
+    assert se[0, -1] == pytest.approx(np.sqrt(p * (1 - p) / n), rel=1e-12)
+    revenue_se = float(ds.revenue_std[-1]) / np.sqrt(n)
+    assert se[1, -1] == pytest.approx(revenue_se, rel=1e-9)
+    assert ds.convergence_estimate.values[1, -1] == pytest.approx(float(ds.revenue_mean[-1]))
+
+
+def test_unreachable_target_stops_at_max_paths():
+    ds = mc.simulate(
+        SCENARIO, 512, seed=3, chunk_paths=512, precision={"p_ruined": 1e-6}, max_paths=2048,
+        progress=False,
+    )  # fmt: skip
+    assert ds.attrs["n_paths"] == 2048 and ds.attrs["converged"] == 0
+    np.testing.assert_array_equal(ds.convergence_paths.values, [512, 1024, 1536, 2048])
+
+
+def test_npv_mean_needs_paths_and_converges_with_them():
+    ds = mc.simulate(
+        SCENARIO, 1024, seed=4, chunk_paths=1024, precision={"npv_mean": {"relative": 0.05}},
+        max_paths=100_000, progress=False,
+    )  # fmt: skip
+    npv = ds.npv.values
+    assert ds.convergence_se.values[0, -1] == pytest.approx(
+        npv.std(ddof=1) / np.sqrt(npv.size), rel=1e-12
+    )
+    with pytest.raises(SimulationError, match="keep_paths"):
+        mc.simulate(SCENARIO, 64, precision={"npv_mean": 1.0}, keep_paths=False)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"precision": {"nope": 0.1}}, "unknown metric"),
+        ({"precision": {"p_ruined": 0}}, "must be > 0"),
+        ({"precision": {"p_ruined": {"rel": 0.1}}}, "relative"),
+        ({"precision": []}, "non-empty mapping"),
+        ({"precision": {"p_ruined": 0.1}, "max_paths": 10}, "max_paths must be at least"),
+    ],
+)
+def test_bad_precision_arguments(kwargs, match):
+    with pytest.raises(SimulationError, match=match):
+        mc.simulate(SCENARIO, 64, progress=False, **kwargs)
