@@ -66,3 +66,13 @@ def test_npv_mean_needs_paths_and_converges_with_them():
 def test_bad_precision_arguments(kwargs, match):
     with pytest.raises(SimulationError, match=match):
         mc.simulate(SCENARIO, 64, progress=False, **kwargs)
+
+
+def test_a_converged_run_equals_a_plain_run_of_as_many_paths():
+    ds = mc.simulate(
+        SCENARIO, 1024, seed=5, chunk_paths=1024, precision={"p_ruined": 0.01},
+        max_paths=100_000, progress=False,
+    )  # fmt: skip
+    plain = mc.simulate(SCENARIO, ds.attrs["n_paths"], seed=5, chunk_paths=1024, progress=False)
+    for name in ("cash", "cash_mean", "cash_std", "p_ruined", "p_profitable", "npv"):
+        np.testing.assert_array_equal(ds[name].values, plain[name].values)
