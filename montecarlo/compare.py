@@ -16,6 +16,8 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
+from kernels.layout import N_INPUTS, N_PATH
+
 from .engine import PATH_MEMORY_BUDGET, SimulationError, _as_scenario, simulate
 from .risk import Z95
 
@@ -57,7 +59,8 @@ def compare(
     if "keep_paths" in simulate_kwargs:
         raise SimulationError("compare keeps per-path outcomes itself; do not pass keep_paths")
     if isinstance(n_paths, (int, np.integer)) and not isinstance(n_paths, bool):
-        size = int(n_paths) * len(resolved) * len(DIFFERENCED) * 8 * 3
+        # Each run keeps its per-path outcomes, and its sampled inputs until they are dropped.
+        size = int(n_paths) * len(resolved) * (N_PATH + N_INPUTS) * 8
         if size > PATH_MEMORY_BUDGET:
             raise SimulationError(
                 f"compare keeps every path of every scenario: n_paths={n_paths} x "
