@@ -22,7 +22,7 @@ from numba.core import config as numba_config
 
 try:
     if not hasattr(np, "row_stack"):  # numba-cuda 0.30 still calls it; numpy 2.5 removed it
-        np.vstack = np.vstack
+        np.row_stack = np.vstack  # noqa: NPY201 - restores the name numba-cuda uses
     from numba import cuda
 except ImportError as err:  # pragma: no cover - exercised only without the extra
     raise ImportError("the CUDA backend needs numba-cuda: pip install 'montecarlo[gpu]'") from err

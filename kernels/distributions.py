@@ -210,3 +210,24 @@ def sample_static_inputs(k0, k1, paths, antithetic, kinds, params, data, corr_in
 def empty_data() -> np.ndarray:
     """A data array for distributions that need none (numba needs a typed array)."""
     return np.zeros(1, dtype=np.float64)
+
+
+@numba.njit(parallel=True, cache=True)
+def inputs_from_words(words, columns, kinds, params, data, corr_index, chol, out):
+    """Static inputs from given 32-bit words instead of Philox's (quasi-Monte Carlo).
+
+    Input ``columns[j]`` of row p takes the normal of ``words[p, j]`` (the
+    specification's uniform and AS 241, as for a drawn word); inputs not in
+    ``columns`` get z = 0, which only constants may have. Then, as for drawn
+    normals, the copula's factor and every inverse CDF.
+    """
+    n_inputs = out.shape[1]
+    for p in numba.prange(words.shape[0]):
+        z = np.zeros(n_inputs)
+        for j in range(columns.shape[0]):
+            z[columns[j]] = normal(words[p, j])
+        correlate_in_place(z, corr_index, chol)
+        for i in range(n_inputs):
+            out[p, i] = inverse_cdf_from_normal(
+                kinds[i], params[i, 0], params[i, 1], params[i, 2], params[i, 3], data, z[i]
+            )

@@ -60,6 +60,22 @@ N_INPUTS = len(INPUT_NAMES)
 #: Position of each input in the per-path input vector.
 INPUT_INDEX = {name: i for i, name in enumerate(INPUT_NAMES)}
 
+#: Starting levels whose quantity is a separate state or trend after month 0. A stress
+#: (see docs/model.md, "Stress tests") multiplies that quantity in its months rather than
+#: restarting it, so only a multiplier makes sense for them.
+LEVEL_INPUTS = (
+    "users_0",
+    "tokens_per_query_0",
+    "api_tokens_0",
+    "api_price_0",
+    "throughput_0",
+    "electricity_price_0",
+    "fixed_opex_0",
+    "training_spend_0",
+)
+#: Inputs a stress may not change: month 0 and valuation only.
+UNSTRESSABLE_INPUTS = ("initial_cash", "discount_rate")
+
 #: Per-month outcomes, in the order kernels write them.
 MONTHLY_NAMES = (
     "users",

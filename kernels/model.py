@@ -112,16 +112,22 @@ S_TAU, S_PRICE, S_THROUGHPUT, S_OPEX, S_TRAINING, S_DISCOUNT = range(_S + 8, _S 
 S_NPV, S_CUM_OP, S_MIN_CASH, S_FIRST_PROFIT, S_LAST_BELOW, S_RUIN = range(_S + 14, _S + 20)
 _Z = _S + 20
 Z_USERS, Z_API, Z_UTIL, Z_HW, Z_ELEC, Z_JUMP = range(_Z, _Z + 6)
+# Stress multipliers of the quantities the starting levels (layout.LEVEL_INPUTS) begin:
+# 1.0 outside a stress, so an unstressed run multiplies by one exactly.
+_L = _Z + 6
+L_USERS, L_TAU, L_API, L_PRICE, L_THROUGHPUT, L_ELEC, L_OPEX, L_TRAINING = range(_L, _L + 8)
 #: First of the nine rows of monthly outcomes, in MONTHLY_NAMES order.
-OUT = _Z + 6
+OUT = _L + 8
 _O_REVENUE, _O_OP, _O_CF, _O_CASH = OUT + 1, OUT + 4, OUT + 5, OUT + 6
-#: Rows of the work array.
+#: Rows of the work array. A stressed run appends N_INPUTS rows from BASE: the
+#: path's sampled inputs, from which each stressed month's values are made.
 N_ROWS = OUT + N_MONTHLY
+BASE = N_ROWS
 
 
 @device(inline=True)
-def path_setup(w, lane):
-    """Month 0 of one path and its constants (spec steps 10 and 13 at t = 0)."""
+def derive_constants(w, lane):
+    """The per-path constants made from the inputs (again in each month a stress changes)."""
     # Deterministic trends advance by one monthly factor each (exp(g t dt) = exp(g dt)^t).
     w[D_TAU_GROWTH, lane] = math.exp(w[_GTOK, lane] * DT)
     w[D_PRICE_GROWTH, lane] = math.exp(-w[_DPI, lane] * DT)
@@ -129,13 +135,37 @@ def path_setup(w, lane):
     w[D_OPEX_GROWTH, lane] = math.exp(w[_GFO, lane] * DT)
     w[D_TR_GROWTH, lane] = math.exp(w[_GTR, lane] * DT)
     w[D_DISCOUNT, lane] = (1.0 + w[_RATE, lane]) ** (-1.0 / 12.0)
-    u_mean = w[_UMEAN, lane]
-    w[D_LOGIT_MEAN, lane] = logit(u_mean)
+    w[D_LOGIT_MEAN, lane] = logit(w[_UMEAN, lane])
     w[D_RETIRE, lane] = 1.0 / (12.0 * w[_LIFE, lane])
     w[D_LOG_EMEAN, lane] = math.log(w[_EMEAN, lane])
     w[D_ENERGY, lane] = HOURS_PER_MONTH * w[_KW, lane] * w[_PUE, lane]
     w[D_OTHER, lane] = HOURS_PER_MONTH * w[_OTHER, lane]
 
+
+@device(inline=True)
+def apply_stress(t, stress_mul, stress_add, w, lane):
+    """Set month t's inputs: each is its sampled value (row BASE + i) times stress_mul[t, i]
+    plus stress_add[t, i]; a starting level's multiplier goes to its quantity's L_ row."""
+    for i in range(N_INPUTS):
+        w[i, lane] = w[BASE + i, lane] * stress_mul[t, i] + stress_add[t, i]
+    w[L_USERS, lane] = stress_mul[t, _U0]
+    w[L_TAU, lane] = stress_mul[t, _TAU0]
+    w[L_API, lane] = stress_mul[t, _A0]
+    w[L_PRICE, lane] = stress_mul[t, _PI0]
+    w[L_THROUGHPUT, lane] = stress_mul[t, _TH0]
+    w[L_ELEC, lane] = stress_mul[t, _E0]
+    w[L_OPEX, lane] = stress_mul[t, _FO0]
+    w[L_TRAINING, lane] = stress_mul[t, _TR0]
+    derive_constants(w, lane)
+
+
+@device(inline=True)
+def path_setup(w, lane):
+    """Month 0 of one path and its constants (spec steps 10 and 13 at t = 0)."""
+    derive_constants(w, lane)
+    for row in range(_L, _L + 8):
+        w[row, lane] = 1.0
+    u_mean = w[_UMEAN, lane]
     users = w[_U0, lane]
     paid = w[_PAID, lane] * users
     consumer = ((users - paid) * w[_QF, lane] + paid * w[_QP, lane]) * DAYS_PER_MONTH
@@ -192,22 +222,29 @@ def month_step(t, w, lane):
     processes are the steps of :mod:`kernels.processes`.
     """
     # 1-2. Users: logistic growth with lognormal noise; paid and free users.
-    users = logistic_step(
+    # The states and trends below run on unstressed; a stressed starting level scales
+    # the month's quantity by its L_ row (1.0 otherwise).
+    users_state = logistic_step(
         w[S_USERS, lane], w[_R, lane], w[_K, lane], w[_SU, lane], DT, w[Z_USERS, lane]
     )
+    users = users_state * w[L_USERS, lane]
     paid = w[_PAID, lane] * users
     free = users - paid
     # 3-4. Consumer tokens.
-    tau = w[S_TAU, lane] * w[D_TAU_GROWTH, lane]
+    tau_trend = w[S_TAU, lane] * w[D_TAU_GROWTH, lane]
+    tau = tau_trend * w[L_TAU, lane]
     consumer = (free * w[_QF, lane] + paid * w[_QP, lane]) * DAYS_PER_MONTH * tau
     # 5-6. API tokens (GBM) and list price.
-    api = gbm_step(w[S_API, lane], w[_GA, lane], w[_SA, lane], DT, w[Z_API, lane])
-    price = w[S_PRICE, lane] * w[D_PRICE_GROWTH, lane]
+    api_state = gbm_step(w[S_API, lane], w[_GA, lane], w[_SA, lane], DT, w[Z_API, lane])
+    api = api_state * w[L_API, lane]
+    price_trend = w[S_PRICE, lane] * w[D_PRICE_GROWTH, lane]
+    price = price_trend * w[L_PRICE, lane]
     # 7. Revenue and partner share.
     revenue = paid * w[_SUB, lane] + api * price * 1e-6
     partner = w[_RSHARE, lane] * revenue
     # 8-10. Throughput, utilisation (AR(1) in logit space), GPU-hours and GPUs.
-    throughput = w[S_THROUGHPUT, lane] * w[D_TH_GROWTH, lane]
+    throughput_trend = w[S_THROUGHPUT, lane] * w[D_TH_GROWTH, lane]
+    throughput = throughput_trend * w[L_THROUGHPUT, lane]
     x = logit_ar1_step(
         w[S_UTIL, lane], w[D_LOGIT_MEAN, lane], w[_PHI, lane], w[_SUTIL, lane],
         w[Z_UTIL, lane],
@@ -237,11 +274,13 @@ def month_step(t, w, lane):
         w[S_ELEC, lane], w[_EREV, lane], w[D_LOG_EMEAN, lane], w[_SE, lane], DT,
         w[Z_ELEC, lane],
     )  # fmt: skip
-    energy = fleet * w[D_ENERGY, lane] * math.exp(y)
+    energy = fleet * w[D_ENERGY, lane] * (math.exp(y) * w[L_ELEC, lane])
     other = fleet * w[D_OTHER, lane]
     # 15. Company costs.
-    opex = w[S_OPEX, lane] * w[D_OPEX_GROWTH, lane]
-    training = w[S_TRAINING, lane] * w[D_TR_GROWTH, lane]
+    opex_trend = w[S_OPEX, lane] * w[D_OPEX_GROWTH, lane]
+    opex = opex_trend * w[L_OPEX, lane]
+    training_trend = w[S_TRAINING, lane] * w[D_TR_GROWTH, lane]
+    training = training_trend * w[L_TRAINING, lane]
     # 16-17. Profit and cash.
     compute = rented + depreciation + energy + other
     gross = revenue - partner - compute
@@ -255,19 +294,19 @@ def month_step(t, w, lane):
         margin = GROSS_MARGIN_FLOOR if gross < 0.0 else 0.0
     cost_per_mtok = 1e6 * compute / tokens if tokens > 0.0 else 0.0
 
-    w[S_USERS, lane] = users
-    w[S_API, lane] = api
+    w[S_USERS, lane] = users_state
+    w[S_API, lane] = api_state
     w[S_UTIL, lane] = x
     w[S_HW, lane] = hw
     w[S_ELEC, lane] = y
     w[S_FLEET, lane] = fleet
     w[S_BOOK, lane] = book
     w[S_CASH, lane] = cash
-    w[S_TAU, lane] = tau
-    w[S_PRICE, lane] = price
-    w[S_THROUGHPUT, lane] = throughput
-    w[S_OPEX, lane] = opex
-    w[S_TRAINING, lane] = training
+    w[S_TAU, lane] = tau_trend
+    w[S_PRICE, lane] = price_trend
+    w[S_THROUGHPUT, lane] = throughput_trend
+    w[S_OPEX, lane] = opex_trend
+    w[S_TRAINING, lane] = training_trend
 
     w[OUT + 0, lane] = users
     w[OUT + 1, lane] = revenue
@@ -317,10 +356,18 @@ def finish_path(horizon, w, per_path, lane):
 def run_paths(
     k0, k1, first_path, n_paths, antithetic, horizon,
     kinds, params, data, corr_index, chol, shock_chol, shift,
+    given, given_mask, stress_mul, stress_add, stress_change,
     sketch, sums, profitable, ruin_counts,
     keep_per_path, per_path, keep_inputs, inputs_out, keep_monthly, monthly,
 ):  # fmt: skip
     """Simulate paths ``first_path .. first_path + n_paths - 1`` and reduce them.
+
+    Static inputs are sampled from the packed distributions (``kinds`` ..
+    ``chol``), except input i of path ``first_path + row`` is ``given[row, i]``
+    where ``given_mask[i]`` is set. In each month t with ``stress_change[t]``
+    every input becomes its path's value times ``stress_mul[t, i]`` plus
+    ``stress_add[t, i]`` (see :func:`apply_stress`); these hold until the next
+    such month, so a run without stresses never reads them.
 
     Paths go in blocks of :data:`BLOCK` consecutive paths, each advanced month
     by month so one month's reductions stay in cache. ``first_path`` must be a
@@ -343,7 +390,13 @@ def run_paths(
     # The block's work arrays, one per group of LANES paths: a group's rows (about
     # 48 KB) stay in the L1/L2 caches while its paths advance, where one array for
     # the whole block would stream ~100 rows of 8 KB through them at every step.
-    work = np.zeros((BLOCK // LANES, N_ROWS, LANES))
+    stressed = False
+    for t in range(1, horizon + 1):
+        stressed = stressed or stress_change[t]
+    any_given = False
+    for i in range(N_INPUTS):
+        any_given = any_given or given_mask[i]
+    work = np.zeros((BLOCK // LANES, N_ROWS + (N_INPUTS if stressed else 0), LANES))
     x_path = np.empty(N_INPUTS)
     result = np.empty(N_PATH)
     n_blocks = (n_paths + BLOCK - 1) // BLOCK
@@ -359,8 +412,15 @@ def run_paths(
                     k0, k1, first_path + row, antithetic, kinds, params, data, corr_index, chol,
                     x_path,
                 )  # fmt: skip
+                if any_given:
+                    for i in range(N_INPUTS):
+                        if given_mask[i]:
+                            x_path[i] = given[row, i]
                 for i in range(N_INPUTS):
                     w[i, lane] = x_path[i]
+                if stressed:
+                    for i in range(N_INPUTS):
+                        w[BASE + i, lane] = x_path[i]
                 if keep_inputs:
                     for i in range(N_INPUTS):
                         inputs_out[row, i] = x_path[i]
@@ -370,6 +430,9 @@ def run_paths(
                 w = work[g]
                 lanes = min(LANES, size - g * LANES)
                 base = first_path + start + g * LANES
+                if stress_change[t]:
+                    for lane in range(lanes):
+                        apply_stress(t, stress_mul, stress_add, w, lane)
                 for lane in range(lanes):
                     draw_shocks(k0, k1, base + lane, t, antithetic, shock_chol, w, lane)
                 for lane in range(lanes):

@@ -18,6 +18,13 @@ Readings of the specification this module commits to (the kernels must agree):
   is the floor if GP < 0 and 0 otherwise (R < 0 cannot arise from valid inputs).
 - Cost per 1e6 tokens is 1e6 CC / (C + A), and 0 when no token is served.
 - Month outcomes that never happen within the horizon are ``never = T + 1``.
+
+Stress tests (docs/model.md) extend the specification: in month t every input is
+its path's value times ``mul[t]`` plus ``add[t]``. Growth terms then accumulate
+each month's rate, ``exp(dt sum_{s <= t} g_s)`` (``exp(g t dt)`` when g is
+constant), so a level never jumps when its rate changes; the mean-reverting
+processes revert to month t's mean. A starting level (``LEVEL_INPUTS``) only
+sets month 0: its multiplier scales the quantity it starts in month t instead.
 """
 
 from __future__ import annotations
@@ -32,6 +39,7 @@ from .layout import (
     HOURS_PER_MONTH,
     INPUT_INDEX,
     INPUT_NAMES,
+    LEVEL_INPUTS,
     MONTHLY_NAMES,
     N_INPUTS,
     N_MONTHLY,
@@ -116,7 +124,14 @@ def _check_inputs(inputs, shock_chol, horizon_months, paths):
 
 
 def simulate_reference(
-    inputs, shock_chol, horizon_months: int, *, seed: int, paths, antithetic: bool = False
+    inputs,
+    shock_chol,
+    horizon_months: int,
+    *,
+    seed: int,
+    paths,
+    antithetic: bool = False,
+    stress=None,
 ) -> dict:
     """Simulate the monthly P&L of every path, literally as the specification writes it.
 
@@ -136,6 +151,9 @@ def simulate_reference(
         the Philox counters, so any subset of paths reproduces its rows exactly.
     antithetic : bool, optional
         Path 2k+1 uses path 2k's words complemented (every shock negated, v -> 1 - v).
+    stress : tuple of two array_like, optional
+        ``(mul, add)``, each ``(T + 1, 44)``: input i in month t is ``x * mul[t, i] +
+        add[t, i]`` (row 0 unused); None: no stress.
 
     Returns
     -------
@@ -146,6 +164,13 @@ def simulate_reference(
     """
     paths = _as_paths(paths)
     x, chol, horizon = _check_inputs(inputs, shock_chol, horizon_months, paths)
+    if stress is None:
+        mul, add = np.ones((horizon + 1, N_INPUTS)), np.zeros((horizon + 1, N_INPUTS))
+    else:
+        mul, add = (np.asarray(a, dtype=np.float64) for a in stress)
+        if mul.shape != (horizon + 1, N_INPUTS) or add.shape != mul.shape:
+            raise ValueError(f"stress tables must have shape ({horizon + 1}, {N_INPUTS})")
+    level = np.array([name in LEVEL_INPUTS for name in INPUT_NAMES])
 
     def col(name):
         return x[:, INPUT_INDEX[name]]
@@ -154,11 +179,11 @@ def simulate_reference(
     r, sigma_u = col("adoption_rate"), col("user_volatility")
     paid_share, price = col("paid_share"), col("subscription_price")
     q_free, q_paid = col("queries_per_free_user_day"), col("queries_per_paid_user_day")
-    tokens_0, g_tok = col("tokens_per_query_0"), col("tokens_per_query_growth")
+    tokens_0 = col("tokens_per_query_0")
     api_0, api_growth, sigma_a = col("api_tokens_0"), col("api_growth"), col("api_volatility")
-    api_price_0, api_decline = col("api_price_0"), col("api_price_decline")
+    api_price_0 = col("api_price_0")
     revenue_share = col("revenue_share")
-    throughput_0, throughput_gain = col("throughput_0"), col("throughput_gain")
+    throughput_0 = col("throughput_0")
     util_mean = col("utilization_mean")
     phi, sigma_util = col("utilization_persistence"), col("utilization_volatility")
     rent_share = col("rent_share")
@@ -171,15 +196,15 @@ def simulate_reference(
     elec_0, elec_mean = col("electricity_price_0"), col("electricity_mean")
     elec_a, sigma_e = col("electricity_reversion"), col("electricity_volatility")
     other_cost = col("other_cost_per_gpu_hour")
-    opex_0, opex_growth = col("fixed_opex_0"), col("opex_growth")
-    training_0, training_growth = col("training_spend_0"), col("training_growth")
+    opex_0 = col("fixed_opex_0")
+    training_0 = col("training_spend_0")
     initial_cash, discount_rate = col("initial_cash"), col("discount_rate")
 
     sqrt_dt = np.sqrt(DT)
 
     # --- State at t = 0 ---------------------------------------------------------------
-    users = users_0.copy()  # (1) U_0
-    api_tokens = api_0.copy()  # (5) A_0
+    users_state = users_0.copy()  # (1) U_0
+    api_state = api_0.copy()  # (5) A_0
     m = np.log(util_mean / (1.0 - util_mean))  # (9) m = logit(utilization_mean)
     x_util = m.copy()  # (9) x_0 = m
     hw_index = np.ones_like(users_0)  # (11) h_0 = 1
@@ -196,33 +221,71 @@ def simulate_reference(
     book_value = fleet * capex_0  # BV_0
     cash = initial_cash.copy()  # (17) Cash_0
 
+    # Accumulated growth exponents dt * sum_{s <= t} g_s of the deterministic trends.
+    tau_exp = np.zeros(paths.size)
+    price_exp = np.zeros(paths.size)
+    theta_exp = np.zeros(paths.size)
+    opex_exp = np.zeros(paths.size)
+    training_exp = np.zeros(paths.size)
+
     monthly = np.empty((paths.size, N_MONTHLY, horizon))
     for t in range(1, horizon + 1):
         z, v = monthly_shocks(seed, paths, t, chol, antithetic)
         z1, z2, z3, z4, z5 = z
+        # Month t's inputs (the stressed ones changed); starting levels become multipliers.
+        xt = np.where(level, x, x * mul[t] + add[t])
+        lvl = dict(zip(LEVEL_INPUTS, (mul[t, INPUT_INDEX[n]] for n in LEVEL_INPUTS), strict=True))
+
+        def now(name, xt=xt):
+            return xt[:, INPUT_INDEX[name]]
+
+        ceiling, r, sigma_u = now("user_ceiling"), now("adoption_rate"), now("user_volatility")
+        paid_share, price = now("paid_share"), now("subscription_price")
+        q_free, q_paid = now("queries_per_free_user_day"), now("queries_per_paid_user_day")
+        api_growth, sigma_a = now("api_growth"), now("api_volatility")
+        revenue_share = now("revenue_share")
+        m = np.log(now("utilization_mean") / (1.0 - now("utilization_mean")))
+        phi, sigma_util = now("utilization_persistence"), now("utilization_volatility")
+        rent_share = now("rent_share")
+        rent_0, capex_0 = now("gpu_rent_price_0"), now("gpu_capex_0")
+        hw_drift, sigma_h = now("hardware_drift"), now("hardware_volatility")
+        jump_rate, jump_size = now("generation_jump_rate"), now("generation_jump_size")
+        discount, discount_months = now("compute_discount"), now("discount_months")
+        q_retire = 1.0 / (12.0 * now("gpu_life_years"))
+        power_kw, pue = now("gpu_power_kw"), now("pue")
+        log_elec_mean = np.log(now("electricity_mean"))
+        elec_a, sigma_e = now("electricity_reversion"), now("electricity_volatility")
+        other_cost = now("other_cost_per_gpu_hour")
+        tau_exp = tau_exp + now("tokens_per_query_growth") * DT
+        price_exp = price_exp + now("api_price_decline") * DT
+        theta_exp = theta_exp + now("throughput_gain") * DT
+        opex_exp = opex_exp + now("opex_growth") * DT
+        training_exp = training_exp + now("training_growth") * DT
 
         # (1) Users: logistic drift with lognormal shocks.
-        users = users * np.exp(
-            r * DT * (1.0 - users / ceiling) - sigma_u**2 * DT / 2.0 + sigma_u * sqrt_dt * z1
+        users_state = users_state * np.exp(
+            r * DT * (1.0 - users_state / ceiling) - sigma_u**2 * DT / 2.0 + sigma_u * sqrt_dt * z1
         )
+        users = users_state * lvl["users_0"]
         # (2) Paid and free users.
         paid = paid_share * users
         free = users - paid
-        # (3) Tokens per query.
-        tau = tokens_0 * np.exp(g_tok * t * DT)
+        # (3) Tokens per query (exp(g_tok t dt) unless a stress changed g_tok).
+        tau = tokens_0 * np.exp(tau_exp) * lvl["tokens_per_query_0"]
         # (4) Consumer tokens.
         consumer = (free * q_free + paid * q_paid) * DAYS_PER_MONTH * tau
         # (5) API tokens: GBM.
-        api_tokens = api_tokens * np.exp(
+        api_state = api_state * np.exp(
             (api_growth - sigma_a**2 / 2.0) * DT + sigma_a * sqrt_dt * z2
         )
+        api_tokens = api_state * lvl["api_tokens_0"]
         # (6) API price.
-        api_price = api_price_0 * np.exp(-api_decline * t * DT)
+        api_price = api_price_0 * np.exp(-price_exp) * lvl["api_price_0"]
         # (7) Revenue and partner share.
         revenue = paid * price + api_tokens * api_price / _TOKENS_PER_PRICE_UNIT
         partner = revenue_share * revenue
         # (8) Throughput.
-        theta = throughput_0 * np.exp(throughput_gain * t * DT)
+        theta = throughput_0 * np.exp(theta_exp) * lvl["throughput_0"]
         # (9) Utilisation: AR(1) in logit space.
         x_util = m + phi * (x_util - m) + sigma_util * z3
         util = 1.0 / (1.0 + np.exp(-x_util))
@@ -253,12 +316,12 @@ def simulate_reference(
         book_value = book_value - depreciation + capex
         # (14) Electricity: mean-reverting log price; owned GPUs' energy and other costs.
         y = y + elec_a * DT * (log_elec_mean - y) + sigma_e * sqrt_dt * z5
-        elec = np.exp(y)
+        elec = np.exp(y) * lvl["electricity_price_0"]
         energy = fleet * HOURS_PER_MONTH * power_kw * pue * elec
         other = fleet * HOURS_PER_MONTH * other_cost
         # (15) Fixed opex and training spend.
-        opex = opex_0 * np.exp(opex_growth * t * DT)
-        training = training_0 * np.exp(training_growth * t * DT)
+        opex = opex_0 * np.exp(opex_exp) * lvl["fixed_opex_0"]
+        training = training_0 * np.exp(training_exp) * lvl["training_spend_0"]
         # (16) Inference cost, gross and operating profit.
         inference_cost = rented_cost + depreciation + energy + other
         gross_profit = revenue - partner - inference_cost
@@ -347,7 +410,15 @@ def path_outcomes(monthly: np.ndarray, initial_cash, discount_rate) -> np.ndarra
 
 
 def run_reference(
-    packed, shock_chol, horizon_months: int, *, seed: int, paths, antithetic: bool = False
+    packed,
+    shock_chol,
+    horizon_months: int,
+    *,
+    seed: int,
+    paths,
+    antithetic: bool = False,
+    stress=None,
+    given=None,
 ) -> dict:
     """Draw the static inputs and simulate: :func:`static_inputs` then :func:`simulate_reference`.
 
@@ -355,8 +426,11 @@ def run_reference(
     ----------
     packed : montecarlo.inputs.PackedInputs
         All 44 model inputs, named and ordered as ``layout.INPUT_NAMES``.
-    shock_chol, horizon_months, seed, paths, antithetic
+    shock_chol, horizon_months, seed, paths, antithetic, stress
         As for :func:`simulate_reference`.
+    given : tuple (values, mask), optional
+        ``values`` ``(n_paths, 44)`` replace the drawn inputs in the columns where the
+        boolean ``mask`` (44,) is set.
 
     Returns
     -------
@@ -367,8 +441,17 @@ def run_reference(
         raise ValueError("packed inputs must be the model's inputs in layout.INPUT_NAMES order")
     paths = _as_paths(paths)
     inputs = ref.static_inputs(seed, paths, packed, antithetic)
+    if given is not None:
+        values, mask = given
+        inputs[:, mask] = np.asarray(values, dtype=np.float64)[:, mask]
     result = simulate_reference(
-        inputs, shock_chol, horizon_months, seed=seed, paths=paths, antithetic=antithetic
+        inputs,
+        shock_chol,
+        horizon_months,
+        seed=seed,
+        paths=paths,
+        antithetic=antithetic,
+        stress=stress,
     )
     result["inputs"] = inputs
     return result

@@ -13,6 +13,7 @@ import math
 import queue
 import sys
 import time
+import warnings
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -21,12 +22,14 @@ import numba
 import numpy as np
 import xarray as xr
 
+from kernels import distributions as kd
 from kernels import model, sketch
 from kernels.layout import INPUT_NAMES, MONTHLY_NAMES, N_INPUTS, N_MONTHLY, N_PATH, PATH_NAMES
 from kernels.rng import check_seed
 
 from . import __version__
 from .correlation import psd_cholesky
+from .inputs import sobol_words
 from .results import (
     DEFAULT_QUANTILES,
     INPUTS_ATTRS,
@@ -94,9 +97,13 @@ def _check_quantiles(quantiles) -> np.ndarray:
 
 
 class _Plan:
-    """Everything a backend needs about a run, validated once."""
+    """Everything a backend needs about a run, validated once.
 
-    def __init__(self, scenario, seed: int, antithetic: bool):
+    ``given`` is None or ``(values, mask)`` from :func:`_given_inputs`: the
+    static inputs of paths 0 .. rows - 1 in the masked columns.
+    """
+
+    def __init__(self, scenario, seed: int, antithetic: bool, *, qmc: bool = False, given=None):
         self.scenario = scenario
         self.packed = scenario.packed()
         self.shock_chol = np.ascontiguousarray(psd_cholesky(np.asarray(scenario.shock_correlation)))
@@ -105,10 +112,51 @@ class _Plan:
         self.k0 = np.uint32(seed & 0xFFFFFFFF)
         self.k1 = np.uint32(seed >> 32)
         self.antithetic = bool(antithetic)
-        self.kept_inputs = tuple(scenario.uncertain_inputs)
+        self.stress_mul, self.stress_add, self.stress_change = scenario.stress_tables()
+        self.qmc = bool(qmc)
+        self.given = given
+        given_names = () if given is None else [INPUT_NAMES[i] for i in np.flatnonzero(given[1])]
+        uncertain = set(scenario.uncertain_inputs) | set(given_names)
+        self.kept_inputs = tuple(n for n in INPUT_NAMES if n in uncertain)
         self.kept_columns = np.array(
             [INPUT_NAMES.index(n) for n in self.kept_inputs], dtype=np.int64
         )
+        # Quasi-Monte Carlo gives a Sobol dimension to every input whose normal matters:
+        # the uncertain ones and any constant the copula mixes into them.
+        qmc_inputs = set(scenario.uncertain_inputs) | {
+            INPUT_NAMES[i] for i in self.packed.corr_index
+        }
+        self.qmc_columns = np.array(
+            [i for i, n in enumerate(INPUT_NAMES) if n in qmc_inputs], dtype=np.int64
+        )
+
+    @property
+    def static_inputs(self) -> str:
+        if self.given is not None:
+            return "given by the caller where set, else drawn (philox)"
+        if self.qmc:
+            return "randomised quasi-Monte Carlo: scrambled Sobol (scipy.stats.qmc), point = path"
+        return "philox (spec v1)"
+
+    def chunk_inputs(self, first: int, n: int):
+        """``(values, mask)`` of paths first .. first + n - 1: inputs that are not drawn."""
+        if self.given is not None:
+            values, mask = self.given
+            return values[first : first + n], mask
+        if self.qmc and self.qmc_columns.size:
+            words = sobol_words(self.qmc_columns.size, first, n, self.seed, self.antithetic)
+            p = self.packed
+            values = np.empty((n, N_INPUTS))
+            kd.inputs_from_words(
+                words, self.qmc_columns, p.kinds, p.params, p.data, p.corr_index, p.chol, values
+            )
+            return values, np.ones(N_INPUTS, dtype=np.bool_)
+        return _NO_VALUES, _NO_MASK
+
+
+# What a run without given inputs passes the kernels: the mask selects nothing.
+_NO_VALUES = np.zeros((1, N_INPUTS))
+_NO_MASK = np.zeros(N_INPUTS, dtype=np.bool_)
 
 
 class _NumbaBackend:
@@ -144,6 +192,8 @@ class _NumbaBackend:
         slots: queue.SimpleQueue[int] = queue.SimpleQueue()
         for w in range(self.workers):
             slots.put(w)
+        given, mask = p.chunk_inputs(first, n)
+        has_given = bool(mask.any())
 
         def rows(array, keep, lo, hi):
             return array[lo:hi] if keep else array
@@ -155,6 +205,8 @@ class _NumbaBackend:
                     p.k0, p.k1, first + lo, hi - lo, p.antithetic, p.horizon,
                     p.packed.kinds, p.packed.params, p.packed.data, p.packed.corr_index,
                     p.packed.chol, p.shock_chol, self.shift,
+                    rows(given, has_given, lo, hi), mask,
+                    p.stress_mul, p.stress_add, p.stress_change,
                     self.sketch[w], self.sums[w], self.profitable[w], self.ruin[w],
                     keep_per_path, rows(per_path, keep_per_path, lo, hi),
                     keep_inputs, rows(inputs, keep_inputs, lo, hi),
@@ -232,9 +284,12 @@ class _NumpyBackend:
 
         p = self.plan
         T = p.horizon
+        values, mask = p.chunk_inputs(first, n)
         out = run_reference(
             p.packed, p.shock_chol, T, seed=p.seed,
             paths=np.arange(first, first + n, dtype=np.uint64), antithetic=p.antithetic,
+            stress=(p.stress_mul, p.stress_add) if p.stress_change.any() else None,
+            given=(values, mask) if mask.any() else None,
         )  # fmt: skip
         monthly = out["monthly"]
         buckets = reference.sketch_bucket(
@@ -314,6 +369,8 @@ def _provenance(plan: _Plan, backend: str, n_paths: int, chunk: int, extra: dict
         "model_spec": "v1",
         "scenario_name": plan.scenario.name,
         "scenario": plan.scenario.to_toml(),
+        "static_inputs": plan.static_inputs,
+        "stresses": "; ".join(st.describe() for st in plan.scenario.stresses) or "none",
         **extra,
     }
 
@@ -331,6 +388,8 @@ def simulate(
     antithetic: bool = False,
     precision: Mapping[str, Any] | None = None,
     max_paths: int | None = None,
+    qmc: bool = False,
+    inputs=None,
 ) -> xr.Dataset:
     """Simulate ``n_paths`` paths of a scenario and return the distribution of outcomes.
 
@@ -367,6 +426,19 @@ def simulate(
         trace (``convergence_*`` on ``metric`` and ``step``).
     max_paths : int, optional
         Most paths a run with ``precision`` may use (default ``n_paths``).
+    qmc : bool
+        Randomised quasi-Monte Carlo for the static inputs: path p takes point p of
+        a scrambled Sobol sequence (seeded by ``seed``) instead of its Philox
+        draws; monthly shocks stay Philox. Best with ``n_paths`` a power of two.
+        Standard errors are still computed as for independent paths, which
+        overstates the error of a quasi-Monte Carlo estimate (docs/risk.md).
+    inputs : xarray.DataArray, xarray.Dataset, pandas.DataFrame, mapping or array, optional
+        Static inputs to use instead of drawing them: row p belongs to path p. A
+        DataArray on (``path``, ``input``) (for example another run's ``inputs``),
+        a Dataset holding one, a DataFrame or mapping of input name to values, or
+        an array whose columns are the scenario's uncertain inputs (or all 44) in
+        specification order. Inputs not given are drawn as usual (without
+        correlation to the given ones). Rows must number at least the paths run.
 
     Returns
     -------
@@ -390,10 +462,21 @@ def simulate(
     if keep_paths not in (None, True, False):
         raise SimulationError(f"keep_paths must be True, False or None, got {keep_paths!r}")
     _check_bool("antithetic", antithetic)
+    _check_bool("qmc", qmc)
     limit = n_paths if max_paths is None else _positive_int("max_paths", max_paths)
     if limit < n_paths:
         raise SimulationError(f"max_paths must be at least n_paths ({n_paths}), got {limit}")
-    plan = _Plan(scenario, seed, antithetic)
+    given = None if inputs is None else _given_inputs(inputs, scenario, limit)
+    if qmc and given is not None:
+        raise SimulationError("qmc and inputs exclude each other: given inputs are not drawn")
+    if qmc and (n_paths & (n_paths - 1) or limit & (limit - 1)):
+        warnings.warn(
+            f"qmc: n_paths={n_paths} (max_paths={limit}) is not a power of two, so the "
+            f"Sobol points lose their balance and part of the variance reduction",
+            UserWarning,
+            stacklevel=2,
+        )
+    plan = _Plan(scenario, seed, antithetic, qmc=qmc, given=given)
     if keep_paths is None:
         keep_paths = limit * (N_PATH + len(plan.kept_inputs)) * 8 <= PATH_MEMORY_BUDGET
     targets = _check_precision(precision, keep_paths)
@@ -435,6 +518,10 @@ def simulate(
     red.input_names = plan.kept_inputs
     extra = {
         "threads": engine.workers if backend == "numba" else 1,
+        "standard_errors": (
+            "as for independent paths; conservative under qmc" if qmc else
+            "as for independent paths"
+        ),
         "elapsed_seconds": round(elapsed, 3),
         "mean_std_summation": (
             "exact, order-independent (bitwise reproducible)" if backend == "numba"
@@ -447,6 +534,67 @@ def simulate(
     if targets:
         ds = _with_trace(ds, targets, trace)
     return ds
+
+
+def _given_inputs(inputs, scenario, n_rows: int):
+    """Validate caller-given static inputs: ``(values (rows, 44), mask (44,))``."""
+    if isinstance(inputs, xr.Dataset):
+        if "inputs" in inputs:
+            inputs = inputs["inputs"]
+        else:
+            inputs = {name: inputs[name].values for name in inputs.data_vars}
+    if isinstance(inputs, xr.DataArray):
+        if set(inputs.dims) != {"path", "input"}:
+            raise SimulationError(
+                f"inputs as a DataArray must have dims ('path', 'input'), got {inputs.dims}"
+            )
+        arr = inputs.transpose("path", "input")
+        columns = {str(n): arr.values[:, j] for j, n in enumerate(arr["input"].values)}
+    elif hasattr(inputs, "columns") and hasattr(inputs, "to_numpy"):  # a DataFrame
+        columns = {str(n): inputs[n].to_numpy() for n in inputs.columns}
+    elif isinstance(inputs, Mapping):
+        columns = {str(n): np.asarray(v) for n, v in inputs.items()}
+    else:
+        arr = np.asarray(inputs)
+        names = scenario.uncertain_inputs
+        if arr.ndim != 2 or arr.shape[1] not in (len(names), N_INPUTS):
+            raise SimulationError(
+                f"inputs as an array must be 2-D with one column per uncertain input "
+                f"({len(names)}: {', '.join(names)}) or per input ({N_INPUTS}), got shape "
+                f"{arr.shape}"
+            )
+        names = names if arr.shape[1] == len(names) else INPUT_NAMES
+        columns = {n: arr[:, j] for j, n in enumerate(names)}
+    if not columns:
+        raise SimulationError("inputs names no input")
+    values = np.zeros((n_rows, N_INPUTS))
+    mask = np.zeros(N_INPUTS, dtype=np.bool_)
+    for name, column in columns.items():
+        if name not in FIELDS:
+            close = ", ".join(INPUT_NAMES)
+            raise SimulationError(f"inputs: unknown input {name!r}; inputs are {close}")
+        try:
+            column = np.asarray(column, dtype=np.float64)
+        except (TypeError, ValueError):
+            raise SimulationError(f"inputs: {name} must hold numbers") from None
+        if column.ndim != 1 or column.size < n_rows:
+            raise SimulationError(
+                f"inputs: {name} has shape {column.shape}, but the run needs {n_rows} paths "
+                f"(one value per path)"
+            )
+        column = column[:n_rows]
+        allowed = FIELDS[name].range
+        bad = ~np.vectorize(allowed.contains, otypes=[bool])(column)
+        if bad.any():
+            first = int(np.flatnonzero(bad)[0])
+            raise SimulationError(
+                f"inputs: {name} must be {allowed.describe()}, but {int(bad.sum())} of its "
+                f"values are not (the first, row {first}: {column[first]!r})"
+            )
+        i = INPUT_NAMES.index(name)
+        values[:, i] = column
+        mask[i] = True
+    return values, mask
 
 
 def _check_precision(precision, keep_paths: bool) -> dict[str, tuple[str, float]]:
@@ -504,13 +652,21 @@ def _with_trace(ds: xr.Dataset, targets, trace) -> xr.Dataset:
     paths = np.array([done for done, _ in trace])
     table = np.array([status for _, status in trace])  # (step, metric, 3)
     est, se, goal = table[:, :, 0].T, table[:, :, 1].T, table[-1, :, 2]
-    return ds.assign(
-        convergence_estimate=(("metric", "step"), est, {"long_name": "estimate after each chunk"}),
-        convergence_se=(("metric", "step"), se, {"long_name": "its standard error"}),
-        convergence_target=("metric", goal, {"long_name": "standard error asked for"}),
-    ).assign_coords(
-        metric=list(targets), convergence_paths=("step", paths, {"long_name": "paths so far"})
-    ).assign_attrs(converged=int(np.all(se[:, -1] <= goal)))
+    return (
+        ds.assign(
+            convergence_estimate=(
+                ("metric", "step"),
+                est,
+                {"long_name": "estimate after each chunk"},
+            ),
+            convergence_se=(("metric", "step"), se, {"long_name": "its standard error"}),
+            convergence_target=("metric", goal, {"long_name": "standard error asked for"}),
+        )
+        .assign_coords(
+            metric=list(targets), convergence_paths=("step", paths, {"long_name": "paths so far"})
+        )
+        .assign_attrs(converged=int(np.all(se[:, -1] <= goal)))
+    )
 
 
 def simulate_paths(

@@ -10,6 +10,7 @@ changes another's draws, because each keeps its own normal number.
 from __future__ import annotations
 
 import dataclasses
+import warnings
 from collections.abc import Mapping
 from typing import Any
 
@@ -122,3 +123,53 @@ def sample_inputs(
         name="inputs",
         attrs={"seed": seed, "antithetic": int(bool(antithetic)), "rng": "philox4x32-10"},
     )
+
+
+#: Bits of each scrambled Sobol coordinate: one 32-bit word, as a Philox draw gives.
+SOBOL_BITS = 32
+
+
+def sobol_words(n_dims: int, first: int, n: int, seed: int, antithetic: bool = False):
+    """32-bit words of paths ``first .. first + n - 1`` from one scrambled Sobol sequence.
+
+    Path p takes point p of the sequence (point p // 2 with ``antithetic``, odd
+    paths complementing their pair's words, as the specification's antithetic
+    rule does for Philox words). The scramble depends on ``seed`` only, and
+    any range of paths is computed by skipping ahead, so chunks, threads and
+    backends see the same points: randomised quasi-Monte Carlo that stays a
+    pure function of (scenario, seed, path).
+
+    Returns
+    -------
+    numpy.ndarray
+        ``(n, n_dims)`` uint32; the uniform of a word is ``(w + 0.5) 2**-32``.
+    """
+    from scipy.stats import qmc
+
+    lo = first // 2 if antithetic else first
+    hi = (first + n - 1) // 2 + 1 if antithetic else first + n
+    if hi > 2**SOBOL_BITS:
+        raise ValueError(
+            f"quasi-Monte Carlo gives at most 2**{SOBOL_BITS} points, but paths up to "
+            f"{first + n} need {hi}"
+        )
+    # The scramble's own stream, apart from the Philox key that drives everything else.
+    rng = np.random.default_rng(np.random.SeedSequence([seed & 0xFFFFFFFF, seed >> 32, 0x50B01]))
+    engine = qmc.Sobol(n_dims, scramble=True, bits=SOBOL_BITS, seed=rng)
+    if lo:
+        engine.fast_forward(lo)
+    # Points come out as k / 2**32 exactly, so the word is k. The balance warning for
+    # point counts that are not powers of two is the engine's caller's to give.
+    with warnings.catch_warnings():
+        warnings.filterwarnings(
+            "ignore", message=".*balance properties of Sobol", category=UserWarning
+        )
+        points = engine.random(hi - lo)
+    words = np.ldexp(points, SOBOL_BITS).astype(np.uint32)
+    if not antithetic:
+        return words
+    paths = np.arange(first, first + n)
+    out = words[paths // 2 - lo]
+    odd = paths % 2 == 1
+    out[odd] = np.uint32(0xFFFFFFFF) - out[odd]
+    return out

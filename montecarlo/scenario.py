@@ -41,6 +41,11 @@ TOML layout
     matrix = [[1.0, -0.6], [-0.6, 1.0]]
     kind = "spearman"
 
+    [[stresses]]                     # optional, any number: a shock to one input
+    input = "gpu_rent_price_0"       # from start_month for `months` months
+    start_month = 12                 # (months left out: to the horizon)
+    multiply = 1.5                   # value x multiply + add in those months
+
 Distributions are inline tables in the form of
 :meth:`montecarlo.distributions.Distribution.to_dict` (``dist`` names the law:
 constant, uniform, normal, lognormal, triangular, pert, beta, gamma,
@@ -71,7 +76,15 @@ import numpy.typing as npt
 import tomli_w
 
 from kernels import distributions as kd
-from kernels.layout import DT, INPUT_NAMES, SHOCK_NAMES
+from kernels.layout import (
+    DT,
+    INPUT_INDEX,
+    INPUT_NAMES,
+    LEVEL_INPUTS,
+    N_INPUTS,
+    SHOCK_NAMES,
+    UNSTRESSABLE_INPUTS,
+)
 
 from . import distributions as md
 from . import presets as _presets
@@ -86,7 +99,7 @@ from .inputs import PackedInputs, pack_inputs
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["FIELDS", "FieldInfo", "Range", "Scenario", "ScenarioError", "presets"]
+__all__ = ["FIELDS", "FieldInfo", "Range", "Scenario", "ScenarioError", "Stress", "presets"]
 
 
 class ScenarioError(ValueError):
@@ -324,9 +337,10 @@ FIELDS: Mapping[str, FieldInfo] = MappingProxyType(dict(_FIELD_ROWS))
 if tuple(FIELDS) != INPUT_NAMES:  # a spec version added inputs without metadata
     raise RuntimeError("montecarlo.scenario.FIELDS must list kernels.layout.INPUT_NAMES in order")
 
-_OPTIONS = ("name", "horizon_months", "correlation", "shock_correlation")
+_OPTIONS = ("name", "horizon_months", "correlation", "shock_correlation", "stresses")
 _VALID_KEYWORDS = (*INPUT_NAMES, *_OPTIONS)
-_DICT_KEYS = ("name", "horizon_months", "inputs", "correlation", "shock_correlation")
+_DICT_KEYS = ("name", "horizon_months", "inputs", "correlation", "shock_correlation", "stresses")
+_STRESS_KEYS = ("input", "start_month", "months", "multiply", "add")
 _CORRELATION_KEYS = ("names", "matrix", "kind", "repair")
 _MAX_HORIZON = 600
 _DEFAULT_NAME = "custom"
@@ -616,6 +630,240 @@ def _toml_matrix(key: str, rows: list[list[float]]) -> list[str]:
 
 
 # ------------------------------------------------------------------------------------------
+# Stress tests
+# ------------------------------------------------------------------------------------------
+
+
+def _finite(name: str, value: Any) -> float:
+    if isinstance(value, bool | np.bool_) or not isinstance(value, numbers.Real):
+        raise ScenarioError(f"{name} must be a finite number, got {_short_repr(value)}")
+    if not math.isfinite(float(value)):
+        raise ScenarioError(f"{name} must be a finite number, got {_number(value)}")
+    return float(value)
+
+
+class Stress:
+    """A shock to one input in some months: ``value * multiply + add`` in those months.
+
+    Parameters
+    ----------
+    input : str
+        The input to shock (any but ``initial_cash`` and ``discount_rate``).
+    start_month : int
+        First stressed month, 1..horizon.
+    months : int or inf, optional
+        How many months it lasts; inf (default) runs to the horizon.
+    multiply, add : float, optional
+        Each path's value of the input becomes ``value * multiply + add`` in the stressed
+        months (both at once: first the product, then the sum).
+
+    Notes
+    -----
+    A rate, share, price or cost (``gpu_rent_price_0``, ``adoption_rate``, ``pue``, ...) takes
+    the stressed value in those months; trends accumulate the stressed growth rates, so a
+    level never jumps when a rate changes. A starting level (:data:`kernels.layout.LEVEL_INPUTS`:
+    ``users_0``, ``api_tokens_0``, ``electricity_price_0``, ...) only sets month 0, so its
+    stress multiplies the quantity it starts (users, API tokens, the electricity price, ...)
+    in the stressed months while the process behind it runs on; only ``multiply`` applies to
+    them. Stresses on one input compose in the order given. docs/model.md has examples.
+
+    Examples
+    --------
+    >>> Stress("gpu_rent_price_0", start_month=12, multiply=1.5)     # rent +50% from month 12
+    Stress('gpu_rent_price_0', start_month=12, multiply=1.5)
+    >>> Stress("electricity_price_0", start_month=1, months=6, multiply=2.0)
+    Stress('electricity_price_0', start_month=1, months=6, multiply=2.0)
+    """
+
+    __slots__ = ("input", "start_month", "months", "multiply", "add")
+
+    def __init__(
+        self,
+        input: str,
+        start_month: int,
+        months: float = math.inf,
+        multiply: float = 1.0,
+        add: float = 0.0,
+    ) -> None:
+        if input not in FIELDS:
+            raise _unknown("stress input", input, INPUT_NAMES)
+        if input in UNSTRESSABLE_INPUTS:
+            raise ScenarioError(
+                f"stress input {input!r} cannot be stressed: it only sets month 0 or the "
+                f"valuation; compare scenarios with different {input} instead"
+            )
+        integral = isinstance(start_month, numbers.Integral)
+        if isinstance(start_month, bool | np.bool_) or not integral:
+            raise ScenarioError(
+                f"stress start_month must be an integer >= 1, got {_short_repr(start_month)}"
+            )
+        if start_month < 1:
+            raise ScenarioError(f"stress start_month must be an integer >= 1, got {start_month}")
+        if isinstance(months, bool | np.bool_) or not isinstance(months, numbers.Real):
+            raise ScenarioError(f"stress months must be an integer >= 1 or inf, got {months!r}")
+        if not (months == math.inf or (float(months).is_integer() and months >= 1)):
+            raise ScenarioError(f"stress months must be an integer >= 1 or inf, got {months!r}")
+        multiply = _finite("stress multiply", multiply)
+        add = _finite("stress add", add)
+        if input in LEVEL_INPUTS:
+            if add != 0.0:
+                raise ScenarioError(
+                    f"stress on {input} must use multiply, not add (got add = {_number(add)}): "
+                    f"{input} is a starting level, so a stress scales the quantity it starts"
+                )
+            if multiply < 0.0:
+                raise ScenarioError(
+                    f"stress multiply on {input} must be >= 0, got {_number(multiply)}"
+                )
+        object.__setattr__(self, "input", input)
+        object.__setattr__(self, "start_month", int(start_month))
+        object.__setattr__(self, "months", math.inf if months == math.inf else int(months))
+        object.__setattr__(self, "multiply", multiply)
+        object.__setattr__(self, "add", add)
+
+    @classmethod
+    def from_dict(cls, data: Any) -> Stress:
+        """A stress from a mapping of its arguments (a ``[[stresses]]`` table)."""
+        if isinstance(data, Stress):
+            return data
+        if not isinstance(data, Mapping):
+            raise ScenarioError(
+                f"a stress must be a Stress or a mapping with keys {', '.join(_STRESS_KEYS)}, "
+                f"got {_short_repr(data)}"
+            )
+        for key in data:
+            if key not in _STRESS_KEYS:
+                raise _unknown("stress key", key, _STRESS_KEYS)
+        missing = [k for k in ("input", "start_month") if k not in data]
+        if missing:
+            raise ScenarioError(f"a stress needs input and start_month; {missing[0]} is missing")
+        return cls(**data)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain data that :meth:`from_dict` turns back into an equal stress."""
+        out: dict[str, Any] = {"input": self.input, "start_month": self.start_month}
+        if self.months != math.inf:
+            out["months"] = self.months
+        if self.multiply != 1.0:
+            out["multiply"] = self.multiply
+        if self.add != 0.0:
+            out["add"] = self.add
+        return out
+
+    def months_in(self, horizon: int) -> range:
+        """The stressed months within a horizon of ``horizon`` months."""
+        end = horizon
+        if self.months != math.inf:
+            end = min(horizon, self.start_month + self.months - 1)
+        return range(self.start_month, end + 1)
+
+    def describe(self) -> str:
+        """The stress in words, e.g. ``gpu_rent_price_0 x 1.5 in months 12..``."""
+        change = []
+        if self.multiply != 1.0:
+            change.append(f"x {self.multiply:g}")
+        if self.add != 0.0:
+            change.append(f"{'+' if self.add > 0 else '-'} {abs(self.add):g}")
+        when = (
+            f"from month {self.start_month}"
+            if self.months == math.inf
+            else f"in months {self.start_month}..{self.start_month + self.months - 1}"
+        )
+        return f"{self.input} {' '.join(change) or 'unchanged'} {when}"
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Stress):
+            return NotImplemented
+        return self.to_dict() == other.to_dict()
+
+    def __hash__(self) -> int:
+        return hash(tuple(self.to_dict().items()))
+
+    def __repr__(self) -> str:
+        args = ", ".join(f"{k}={v!r}" for k, v in self.to_dict().items() if k != "input")
+        return f"Stress({self.input!r}, {args})"
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError("Stress is immutable")
+
+    def __reduce__(self):
+        return (_stress_from_dict, (self.to_dict(),))
+
+
+def _stress_from_dict(data: dict[str, Any]) -> Stress:
+    return Stress(**data)
+
+
+def _check_stresses(value: Any, horizon: int, dists: Mapping[str, md.Distribution]) -> tuple:
+    if value is None:
+        return ()
+    if isinstance(value, Stress | Mapping) or not isinstance(value, list | tuple):
+        raise ScenarioError(
+            f"stresses must be a list of Stress objects or mappings, got {_short_repr(value)}"
+        )
+    stresses = tuple(Stress.from_dict(v) for v in value)
+    for stress in stresses:
+        if stress.start_month > horizon:
+            raise ScenarioError(
+                f"stress {stress.describe()!r} starts after the horizon of {horizon} months"
+            )
+    mul, add, _ = stress_tables(stresses, horizon)
+    for i in np.flatnonzero((mul != 1.0).any(axis=0) | (add != 0.0).any(axis=0)):
+        name = INPUT_NAMES[i]
+        for m, a in {(float(m), float(a)) for m, a in zip(mul[1:, i], add[1:, i], strict=True)}:
+            _check_stressed_support(name, dists[name], m, a)
+    return stresses
+
+
+def _check_stressed_support(name: str, dist: md.Distribution, m: float, a: float) -> None:
+    """The stressed values ``x * m + a`` of a law must stay in the input's range."""
+    allowed = FIELDS[name].range
+    low, high = (float(v) for v in dist.support)
+    if m == 0.0:
+        low = high = a
+        atomic = True
+    else:
+        low, high = sorted((low * m + a, high * m + a))
+        atomic = isinstance(dist, _ATOMIC)
+    low_ok = low > allowed.low or (low == allowed.low and (allowed.low_inclusive or not atomic))
+    high_ok = (
+        high < allowed.high
+        or (high == allowed.high and (allowed.high_inclusive or not atomic))
+        or (math.isinf(high) and high > 0 and allowed.allow_inf)
+    )
+    if not (low_ok and high_ok) or math.isnan(low) or math.isnan(high):
+        raise ScenarioError(
+            f"a stress makes {name} = {_describe_value(dist)} times {m:g} plus {a:g}, which can "
+            f"take values in {_interval(low, high)}, but {name} must be {allowed.describe()}"
+        )
+
+
+def stress_tables(stresses, horizon: int):
+    """The kernels' form of a list of stresses.
+
+    Returns
+    -------
+    mul, add : numpy.ndarray
+        ``(horizon + 1, N_INPUTS)``: in month t input i is ``value * mul[t, i] + add[t, i]``
+        (row 0, month 0, is never stressed).
+    change : numpy.ndarray of bool
+        ``(horizon + 1,)``: whether month t's row differs from month t - 1's, i.e. the
+        months where the kernels must set the inputs again.
+    """
+    mul = np.ones((horizon + 1, N_INPUTS))
+    add = np.zeros((horizon + 1, N_INPUTS))
+    for stress in stresses:
+        i = INPUT_INDEX[stress.input]
+        months = list(stress.months_in(horizon))
+        # (x m1 + a1) m2 + a2: later stresses act on the result of earlier ones.
+        add[months, i] = add[months, i] * stress.multiply + stress.add
+        mul[months, i] *= stress.multiply
+    change = np.zeros(horizon + 1, dtype=np.bool_)
+    change[1:] = (mul[1:] != mul[:-1]).any(axis=1) | (add[1:] != add[:-1]).any(axis=1)
+    return mul, add, change
+
+
+# ------------------------------------------------------------------------------------------
 # Scenario
 # ------------------------------------------------------------------------------------------
 
@@ -638,6 +886,9 @@ class Scenario:
         5x5 correlation of the monthly normal shocks (users, api, utilization, hardware,
         electricity), itself (not a rank correlation); symmetric, unit diagonal, positive
         semi-definite. None: independent shocks. Default: frontier-lab's, the identity.
+    stresses : sequence of Stress or mappings, optional
+        Shocks to named inputs in given months (:class:`Stress`), applied in order; none by
+        default. Each stressed value must stay in its input's range.
     **inputs
         One keyword per input of the specification (:data:`FIELDS` lists them with units and
         allowed ranges): a number, a :class:`montecarlo.distributions.Distribution`, a frozen
@@ -667,7 +918,7 @@ class Scenario:
     True
     """
 
-    __slots__ = ("_name", "_horizon", "_inputs", "_correlation", "_shocks", "_packed")
+    __slots__ = ("_name", "_horizon", "_inputs", "_correlation", "_shocks", "_stresses", "_packed")
 
     def __init__(
         self,
@@ -676,6 +927,7 @@ class Scenario:
         horizon_months: int = 60,
         correlation: Correlation | Mapping[str, Any] | None = _DEFAULT,
         shock_correlation: npt.ArrayLike | None = _DEFAULT,
+        stresses: Any = (),
         **inputs: Any,
     ) -> None:
         for key in inputs:
@@ -711,6 +963,7 @@ class Scenario:
         object.__setattr__(self, "_inputs", MappingProxyType(dists))
         object.__setattr__(self, "_correlation", _check_correlation(correlation))
         object.__setattr__(self, "_shocks", _check_shocks(shock_correlation))
+        object.__setattr__(self, "_stresses", _check_stresses(stresses, horizon, dists))
         object.__setattr__(self, "_packed", None)
 
     # --- construction ---------------------------------------------------------------------
@@ -786,6 +1039,7 @@ class Scenario:
             "horizon_months": self._horizon,
             "correlation": self._correlation,
             "shock_correlation": self._shocks,
+            "stresses": self._stresses,
             **self._inputs,
         }
         for key in changes:
@@ -822,6 +1076,20 @@ class Scenario:
         return self._correlation
 
     @property
+    def stresses(self) -> tuple[Stress, ...]:
+        """The stress tests applied, in order (empty: none)."""
+        return self._stresses
+
+    def with_stress(self, input: str, start_month: int, **kwargs: Any) -> Scenario:
+        """A copy with one more :class:`Stress` (same arguments), e.g.
+        ``s.with_stress("gpu_rent_price_0", start_month=12, multiply=1.5)``."""
+        return self.replace(stresses=(*self._stresses, Stress(input, start_month, **kwargs)))
+
+    def stress_tables(self):
+        """:func:`stress_tables` of this scenario's stresses over its horizon."""
+        return stress_tables(self._stresses, self._horizon)
+
+    @property
     def shock_correlation(self) -> npt.NDArray[np.float64]:
         """5x5 correlation of the monthly shocks (read-only), rows as in SHOCK_NAMES."""
         return self._shocks.view()
@@ -847,6 +1115,7 @@ class Scenario:
             "inputs": inputs,
             "correlation": None if self._correlation is None else self._correlation.to_dict(),
             "shock_correlation": self._shocks.tolist(),
+            "stresses": [st.to_dict() for st in self._stresses],
         }
 
     def to_toml(self) -> str:
@@ -872,6 +1141,9 @@ class Scenario:
             lines.append(f"kind = {_toml_value(corr['kind'])}")
             if corr.get("repair"):
                 lines.append("repair = true")
+        for stress in data["stresses"]:
+            lines += ["", "[[stresses]]"]
+            lines += [f"{k} = {_toml_value(v)}" for k, v in stress.items()]
         return "\n".join(lines) + "\n"
 
     def describe(self) -> pd.DataFrame:
@@ -895,20 +1167,23 @@ class Scenario:
             and all(self._inputs[n] == other._inputs[n] for n in INPUT_NAMES)
             and self._correlation == other._correlation
             and np.array_equal(self._shocks, other._shocks)
+            and self._stresses == other._stresses
         )
 
     def __hash__(self) -> int:
         # Equal scenarios have equal constants and the same uncertain inputs; hashing just that
         # avoids the unhashable array-backed laws (Empirical, Discrete).
         key = tuple(d.value if d.is_constant else type(d).__name__ for d in self._inputs.values())
-        return hash((self._name, self._horizon, key))
+        return hash((self._name, self._horizon, key, self._stresses))
 
     def __repr__(self) -> str:
         correlated = 0 if self._correlation is None else len(self._correlation.names)
         return (
             f"<Scenario {self._name!r}: {self._horizon} months, "
             f"{len(self.uncertain_inputs)} of {len(INPUT_NAMES)} inputs uncertain, "
-            f"{correlated} correlated>"
+            f"{correlated} correlated"
+            + (f", {len(self._stresses)} stresses" if self._stresses else "")
+            + ">"
         )
 
     def __setattr__(self, name: str, value: object) -> None:
@@ -924,6 +1199,7 @@ class Scenario:
             "horizon_months": self._horizon,
             "correlation": self._correlation,
             "shock_correlation": np.array(self._shocks),
+            "stresses": self._stresses,
             **self._inputs,
         }
         return (_restore, (kwargs,))
