@@ -589,7 +589,7 @@ def _given_inputs(inputs, scenario, n_rows: int):
             first = int(np.flatnonzero(bad)[0])
             raise SimulationError(
                 f"inputs: {name} must be {allowed.describe()}, but {int(bad.sum())} of its "
-                f"values are not (the first, row {first}: {column[first]!r})"
+                f"values are not (the first, row {first}: {float(column[first])!r})"
             )
         i = INPUT_NAMES.index(name)
         values[:, i] = column
@@ -670,14 +670,21 @@ def _with_trace(ds: xr.Dataset, targets, trace) -> xr.Dataset:
 
 
 def simulate_paths(
-    scenario, n_paths: int, *, seed: int = 0, backend: str = "numba", antithetic: bool = False
+    scenario,
+    n_paths: int,
+    *,
+    seed: int = 0,
+    backend: str = "numba",
+    antithetic: bool = False,
+    qmc: bool = False,
+    inputs=None,
 ) -> xr.Dataset:
     """The full (``path``, ``month``) tensors of a small run, for inspection and plots.
 
     Variables have the per-month outcome names of :func:`simulate`
     (``users``, ``revenue``, ...) on (``path``, ``month``), plus the per-path
     outcomes and the sampled ``inputs`` (all 44, on ``input``). Path p is the
-    same path p as in :func:`simulate` with the same seed.
+    same path p as in :func:`simulate` with the same seed (and ``qmc`` or ``inputs``).
     """
     scenario = _as_scenario(scenario)
     n_paths = _positive_int("n_paths", n_paths)
@@ -685,7 +692,11 @@ def simulate_paths(
     if backend not in BACKENDS:
         raise SimulationError(f"backend must be one of {list(BACKENDS)}, got {backend!r}")
     _check_bool("antithetic", antithetic)
-    plan = _Plan(scenario, seed, antithetic)
+    _check_bool("qmc", qmc)
+    given = None if inputs is None else _given_inputs(inputs, scenario, n_paths)
+    if qmc and given is not None:
+        raise SimulationError("qmc and inputs exclude each other: given inputs are not drawn")
+    plan = _Plan(scenario, seed, antithetic, qmc=qmc, given=given)
     size = n_paths * N_MONTHLY * plan.horizon * 8
     if size > PATHS_TENSOR_LIMIT:
         raise SimulationError(
