@@ -8,7 +8,7 @@ except PackageNotFoundError:  # running from a source tree that was not installe
     __version__ = "0.0.0+unknown"
 
 from . import risk  # noqa: E402,F401 - registers the ds.risk accessor
-from .compare import compare, sweep  # noqa: E402
+from .compare import break_even_price, compare, sweep  # noqa: E402
 from .correlation import Correlation  # noqa: E402
 from .distributions import (  # noqa: E402
     PERT,
@@ -29,5 +29,5 @@ from .scenario import Scenario, ScenarioError, presets  # noqa: E402
 __all__ = [
     "PERT", "Beta", "Constant", "Correlation", "Discrete", "Empirical", "Gamma", "LogNormal",
     "Normal", "Scenario", "ScenarioError", "Triangular", "TruncatedNormal", "Uniform",
-    "compare", "presets", "simulate", "simulate_paths", "sweep", "__version__",
+    "break_even_price", "compare", "presets", "simulate", "simulate_paths", "sweep", "__version__",
 ]  # fmt: skip
