@@ -16,6 +16,12 @@ analyst can tell a real difference from Monte Carlo noise:
 Losses are minus outcomes: the a-level VaR of an outcome X is the a-quantile of
 L = -X (for a = 0.95, minus the 5 % quantile of NPV), and its CVaR is the mean
 of L over the worst 1 - a share of paths (docs/risk.md).
+
+Antithetic runs pair path 2k + 1 with path 2k, so their paths are not
+independent; the pairs are. Means and per-path proportions then take their
+standard errors from the n/2 pair averages (``pairs=True``). Quantile-based
+intervals and the per-month probabilities (kept as counts only) still assume
+independent paths; ``summary`` says which rows do in ``se_method``.
 """
 
 from __future__ import annotations
@@ -41,11 +47,46 @@ def proportion(p: float, n: int) -> tuple[float, float, float, float]:
     return float(p), float(np.sqrt(p * (1 - p) / n)), low, high
 
 
-def mean(x: np.ndarray) -> tuple[float, float, float, float]:
-    """(estimate, standard error, CI low, CI high) of a mean."""
+def _pair_means(x: np.ndarray) -> np.ndarray:
+    """Averages of paths (2k, 2k + 1); an odd last path stands alone."""
+    n = x.size
+    pairs = x[: n - n % 2].reshape(-1, 2).mean(axis=1)
+    return np.concatenate([pairs, x[n - n % 2 :]])
+
+
+def mean(x: np.ndarray, pairs: bool = False) -> tuple[float, float, float, float]:
+    """(estimate, standard error, CI low, CI high) of a mean.
+
+    ``pairs``: the paths are antithetic pairs, so the standard error comes from
+    the pair averages, which are independent.
+    """
+    x = np.asarray(x, dtype=np.float64)
     m = float(np.mean(x))
-    se = float(np.std(x, ddof=1) / np.sqrt(x.size)) if x.size > 1 else 0.0
+    units = _pair_means(x) if pairs and x.size > 2 else x
+    if units.size > 1:
+        # Var(mean) = Var(unit average) / units; a unit of a pair weighs 2 of n paths.
+        se = float(np.std(units, ddof=1) / np.sqrt(units.size))
+    else:
+        se = 0.0
     return m, se, m - Z95 * se, m + Z95 * se
+
+
+def share(hit: np.ndarray, pairs: bool = False) -> tuple[float, float, float, float]:
+    """(estimate, standard error, CI low, CI high) of the share of paths where ``hit``.
+
+    Independent paths: :func:`proportion`. Antithetic pairs: the standard error
+    of the pair averages, and the Wilson interval at the effective number of
+    paths p (1 - p) / se^2 that this standard error implies.
+    """
+    hit = np.asarray(hit, dtype=np.float64)
+    n = hit.size
+    p = float(hit.mean())
+    if not pairs or n < 3:
+        return proportion(p, n)
+    _, se, _, _ = mean(hit, pairs=True)
+    n_eff = p * (1 - p) / se**2 if se > 0 else n
+    low, high = wilson_interval(p, n_eff)
+    return p, se, low, high
 
 
 def quantile(x: np.ndarray, q: float) -> tuple[float, float, float, float]:
@@ -85,59 +126,66 @@ class RiskAccessor:
         self._ds = ds
 
     def summary(self, months=None, levels=(0.95, 0.99)) -> xr.Dataset:
-        """A tidy Dataset on a ``metric`` dim: estimate, se, ci_low, ci_high, units.
+        """A tidy Dataset on a ``metric`` dim: estimate, se, ci_low, ci_high, units, se_method.
 
         ``months`` lists the months for the monthly probabilities (default: 12,
-        24, ... and the horizon). VaR and CVaR of NPV and of cumulative operating
-        profit need the per-path outcomes (``keep_paths``).
+        24, ... and the horizon). Time-to-event rows, VaR and CVaR need the
+        per-path outcomes (``keep_paths``). ``se_method`` says what each
+        standard error assumes: independent paths, or antithetic pair averages.
         """
         ds = self._ds
         n = int(ds.attrs["n_paths"])
         T = int(ds.attrs["horizon_months"])
+        pairs = bool(int(ds.attrs.get("antithetic", 0)))
+        per_path = "npv" in ds
+        iid = "independent paths"
+        if pairs:
+            iid += " (antithetic pairs are not; see docs/risk.md)"
+        elif "quasi-Monte Carlo" in str(ds.attrs.get("static_inputs", "")):
+            iid += " (conservative under qmc)"
+        paired = "antithetic pair averages" if pairs else iid
         if months is None:
             months = sorted({*range(12, T + 1, 12), T})
-        rows: list[tuple[str, str, tuple[float, float, float, float]]] = []
+        rows: list[tuple[str, str, tuple[float, float, float, float], str]] = []
         for t in months:
             if not 1 <= int(t) <= T:
                 raise ValueError(f"months must lie in 1..{T}, got {t}")
             p = float(ds.p_profitable.sel(month=t))
-            rows.append((f"P(operating profit > 0) month {t}", "1", proportion(p, n)))
-            p = float(ds.p_ruined.sel(month=t))
-            rows.append((f"P(ruined by) month {t}", "1", proportion(p, n)))
-        if "npv" in ds:
+            rows.append((f"P(operating profit > 0) month {t}", "1", proportion(p, n), iid))
+            if per_path:
+                hit = ds.ruin_month.values <= t
+                rows.append((f"P(ruined by) month {t}", "1", share(hit, pairs), paired))
+            else:
+                p = float(ds.p_ruined.sel(month=t))
+                rows.append((f"P(ruined by) month {t}", "1", proportion(p, n), iid))
+        if per_path:
             never = T + 1
-            payback = ds.payback_month.values
             rows.append(
                 (f"P(cash back to its start by) month {T}", "1",
-                 proportion(float(np.mean(payback < never)), n))
+                 share(ds.payback_month.values < never, pairs), paired)
             )  # fmt: skip
-            cum = ds.cumulative_operating_profit.values
             rows.append(
-                (
-                    "P(cumulative operating profit >= 0)",
-                    "1",
-                    proportion(float(np.mean(cum >= 0)), n),
-                )
-            )
+                ("P(cumulative operating profit >= 0)", "1",
+                 share(ds.cumulative_operating_profit.values >= 0, pairs), paired)
+            )  # fmt: skip
             for name in ("first_profit_month", "payback_month", "ruin_month"):
                 values = ds[name].values
                 reached = values[values < never]
-                rows.append(
-                    (f"share never: {name}", "1", proportion(float(np.mean(values == never)), n))
-                )
+                rows.append((f"share never: {name}", "1", share(values == never, pairs), paired))
                 if reached.size > 1:
                     rows.append(
-                        (f"median {name} (paths reaching it)", "month", quantile(reached, 0.5))
-                    )
+                        (f"median {name} (paths reaching it)", "month",
+                         quantile(reached, 0.5), iid)
+                    )  # fmt: skip
             for name in ("npv", "cumulative_operating_profit"):
                 x = ds[name].values
                 unit = ds[name].attrs.get("units", "")
-                rows.append((f"mean {name}", unit, mean(x)))
+                rows.append((f"mean {name}", unit, mean(x, pairs), paired))
                 for q in (0.05, 0.5, 0.95):
-                    rows.append((f"quantile {q:g} {name}", unit, quantile(x, q)))
+                    rows.append((f"quantile {q:g} {name}", unit, quantile(x, q), iid))
                 for a in levels:
-                    rows.append((f"VaR {a:g} {name} (loss)", unit, value_at_risk(x, a)))
-                    rows.append((f"CVaR {a:g} {name} (loss)", unit, expected_shortfall(x, a)))
+                    rows.append((f"VaR {a:g} {name} (loss)", unit, value_at_risk(x, a), iid))
+                    rows.append((f"CVaR {a:g} {name} (loss)", unit, expected_shortfall(x, a), iid))
         values = np.array([r[2] for r in rows], dtype=np.float64)
         return xr.Dataset(
             {
@@ -146,6 +194,7 @@ class RiskAccessor:
                 "ci_low": ("metric", values[:, 2]),
                 "ci_high": ("metric", values[:, 3]),
                 "units": ("metric", [r[1] for r in rows]),
+                "se_method": ("metric", [r[3] for r in rows]),
             },
             coords={"metric": [r[0] for r in rows]},
             attrs={"n_paths": n, "confidence": 0.95, "seed": ds.attrs.get("seed", "")},

@@ -85,7 +85,7 @@ def test_intervals_cover_the_truth_about_95_percent_of_the_time():
 def test_summary_accessor_on_a_run():
     ds = mc.simulate("api-startup", 4000, seed=3, progress=False)
     summary = ds.risk.summary(months=[12, 36])
-    assert set(summary.data_vars) == {"estimate", "se", "ci_low", "ci_high", "units"}
+    assert set(summary.data_vars) == {"estimate", "se", "ci_low", "ci_high", "units", "se_method"}
     est = summary.estimate
     assert float(est.sel(metric="P(ruined by) month 36")) == float(ds.p_ruined.sel(month=36))
     assert float(est.sel(metric="P(operating profit > 0) month 12")) == float(
@@ -97,6 +97,42 @@ def test_summary_accessor_on_a_run():
     ok = summary.ci_low <= summary.estimate
     assert bool((ok & (summary.estimate <= summary.ci_high)).all())
     frame = summary.to_dataframe()
-    assert list(frame.columns) == ["estimate", "se", "ci_low", "ci_high", "units"]
+    assert list(frame.columns) == ["estimate", "se", "ci_low", "ci_high", "units", "se_method"]
+    assert set(summary.se_method.values) == {"independent paths"}
     with pytest.raises(ValueError, match="months must lie in"):
         ds.risk.summary(months=[0])
+
+
+def test_antithetic_pair_standard_errors_cover_and_independent_ones_do_not():
+    # x = f(z) on path 2k and f(-z) on path 2k + 1 with f(z) = 3 z + z^2 / 2: the pairs
+    # cancel the linear part, so treating the paths as independent overstates the error
+    # (its standard error is sqrt(9.5 / 1) = 3.1 times too large).
+    reps, n = 400, 1000
+    hits = {"mean pairs": 0, "mean independent": 0, "share pairs": 0}
+    root = np.sqrt(12.0)  # f(z) > 1.5 <=> z > -3 + sqrt(12) or z < -3 - sqrt(12)
+    p_true = special.ndtr(3.0 - root) + special.ndtr(-3.0 - root)
+    for r in range(reps):
+        z = _normals(n // 2, seed=5000 + r)
+        z = np.column_stack([z, -z]).ravel()
+        x = 3 * z + z**2 / 2
+        checks = {
+            "mean pairs": (risk.mean(x, pairs=True), 0.5),
+            "mean independent": (risk.mean(x), 0.5),
+            "share pairs": (risk.share(x > 1.5, pairs=True), p_true),
+        }
+        for name, ((_, _, lo, hi), truth) in checks.items():
+            hits[name] += lo <= truth <= hi
+    se = np.sqrt(0.95 * 0.05 / reps)
+    assert abs(hits["mean pairs"] / reps - 0.95) <= Z_BOUND * se, hits
+    assert abs(hits["share pairs"] / reps - 0.95) <= Z_BOUND * se, hits
+    assert hits["mean independent"] / reps > 0.95 + Z_BOUND * se, hits  # too wide
+
+
+def test_summary_of_an_antithetic_run_uses_pair_averages():
+    ds = mc.simulate("api-startup", 4000, seed=3, antithetic=True, progress=False)
+    summary = ds.risk.summary(months=[12])
+    row = summary.sel(metric="mean npv")
+    pair_means = ds.npv.values.reshape(-1, 2).mean(axis=1)
+    assert float(row.se) == pytest.approx(pair_means.std(ddof=1) / np.sqrt(2000), rel=1e-12)
+    assert str(row.se_method.values) == "antithetic pair averages"
+    assert "pairs are not" in str(summary.se_method.sel(metric="VaR 0.95 npv (loss)").values)
