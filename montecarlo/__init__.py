@@ -7,7 +7,8 @@ try:
 except PackageNotFoundError:  # running from a source tree that was not installed
     __version__ = "0.0.0+unknown"
 
-from . import risk  # noqa: E402,F401 - registers the ds.risk accessor
+# risk registers the ds.risk accessor; sensitivity is mc.sensitivity.sobol, .tornado, ...
+from . import risk, sensitivity  # noqa: E402,F401
 from .compare import break_even_price, compare, sweep  # noqa: E402
 from .correlation import Correlation  # noqa: E402
 from .distributions import (  # noqa: E402
@@ -24,10 +25,11 @@ from .distributions import (  # noqa: E402
     Uniform,
 )
 from .engine import simulate, simulate_paths  # noqa: E402
-from .scenario import Scenario, ScenarioError, presets  # noqa: E402
+from .scenario import Scenario, ScenarioError, Stress, presets  # noqa: E402
 
 __all__ = [
     "PERT", "Beta", "Constant", "Correlation", "Discrete", "Empirical", "Gamma", "LogNormal",
-    "Normal", "Scenario", "ScenarioError", "Triangular", "TruncatedNormal", "Uniform",
-    "break_even_price", "compare", "presets", "simulate", "simulate_paths", "sweep", "__version__",
+    "Normal", "Scenario", "ScenarioError", "Stress", "Triangular", "TruncatedNormal", "Uniform",
+    "break_even_price", "compare", "presets", "sensitivity", "simulate", "simulate_paths",
+    "sweep", "__version__",
 ]  # fmt: skip

@@ -500,3 +500,32 @@ def test_single_run_measures_need_kept_paths(dominant):
     summary = mc.simulate(scenario, 256, seed=4, keep_paths=False, progress=False)
     with pytest.raises(ValueError, match=r"run simulate\(\.\.\., keep_paths=True\)"):
         sa.rank_correlation(summary)
+
+
+def test_tornado_rank_correlation_and_sobol_agree_on_the_dominant_input(dominant):
+    scenario, ds, tor = dominant
+    indices = sa.model_sobol(scenario, 1024, seed=4, n_bootstrap=200)
+    assert indices.attrs["evaluations"] == 1024 * 5 and indices.attrs["outcome"] == "npv"
+    z = float(special.ndtri(0.5 + indices.attrs["confidence"] / 2))
+    for key in ("S1", "ST"):
+        est = indices[key]
+        se = indices[f"{key}_conf"] / z
+        top = est.sel(input=DOMINANT)
+        others = est.drop_sel(input=DOMINANT)
+        gap = float(top - others.max())
+        se_others = float(se.drop_sel(input=DOMINANT).max())
+        assert gap > Z_BOUND * math.hypot(float(se.sel(input=DOMINANT)), se_others), key
+    rank = sa.rank_correlation(ds).sel(outcome="npv")
+    by_rank = list(rank.input.values[np.argsort(-np.abs(rank.estimate.values))])
+    by_sobol = list(indices.input.values[np.argsort(-indices.ST.values)])
+    assert tor.input.values[0] == by_rank[0] == by_sobol[0] == DOMINANT
+
+
+def test_model_sobol_rejects_bad_input(dominant):
+    scenario, _, _ = dominant
+    with pytest.raises(SimulationError, match="not an uncertain input"):
+        sa.model_sobol(scenario, 64, inputs=["pue"])
+    with pytest.raises(SimulationError, match="outcome must be one of"):
+        sa.model_sobol(scenario, 64, outcome="revenue")
+    with pytest.raises(SimulationError, match="sets keep_paths itself"):
+        sa.model_sobol(scenario, 64, keep_paths=True)
