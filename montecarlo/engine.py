@@ -421,9 +421,11 @@ def simulate(
         ``p_profitable``, ``<outcome>_mean`` for a monthly outcome, or
         ``npv_mean`` (needs per-path outcomes kept). A number is an absolute
         standard error; ``{"relative": r}`` asks for r times the estimate's
-        magnitude. After ``n_paths`` paths, chunks are added until every
-        target is met or ``max_paths`` is reached; the Dataset records the
-        trace (``convergence_*`` on ``metric`` and ``step``).
+        magnitude. After ``n_paths`` paths (rounded up to a multiple of 64),
+        paths are added, as many as the standard errors so far say the
+        targets need (at most a chunk at a time), until every target is met or
+        ``max_paths`` is reached; the Dataset records the trace
+        (``convergence_*`` on ``metric`` and ``step``).
     max_paths : int, optional
         Most paths a run with ``precision`` may use (default ``n_paths``).
     qmc : bool
@@ -488,8 +490,18 @@ def simulate(
     start = time.perf_counter()
     done = 0
     try:
+        # A run with targets starts with n_paths (rounded up to whole groups of LANES, so
+        # every later chunk starts on a group), then adds what the least advanced target
+        # needs by se ~ 1/sqrt(paths), plus 10 %, at most a chunk at a time.
+        first = min(limit, -(-n_paths // model.LANES) * model.LANES) if targets else n_paths
         while done < limit:
-            n = min(chunk, limit - done)
+            if done < first:
+                n = min(chunk, first - done)
+            else:
+                need = max(done * (se / goal) ** 2 if goal > 0 else math.inf
+                           for _, se, goal in trace[-1][1])  # fmt: skip
+                step = -(-max(1.1 * need - done, 1) // model.LANES) * model.LANES
+                n = int(min(chunk, limit - done, step))
             pp, inp, _ = engine.run(
                 done, n, keep_per_path=keep_paths, keep_inputs=keep_paths, keep_monthly=False
             )
@@ -501,7 +513,7 @@ def simulate(
                 bar.update(n)
             if targets:
                 trace.append((done, _precision_status(targets, engine, done, plan, kept_per_path)))
-                if done >= n_paths and all(se <= goal for _, se, goal in trace[-1][1]):
+                if done >= first and all(se <= goal for _, se, goal in trace[-1][1]):
                     break
             elif done >= n_paths:
                 break

@@ -76,3 +76,19 @@ def test_a_converged_run_equals_a_plain_run_of_as_many_paths():
     plain = mc.simulate(SCENARIO, ds.attrs["n_paths"], seed=5, chunk_paths=1024, progress=False)
     for name in ("cash", "cash_mean", "cash_std", "p_ruined", "p_profitable", "npv"):
         np.testing.assert_array_equal(ds[name].values, plain[name].values)
+
+
+def test_added_paths_follow_what_the_standard_error_says_is_needed():
+    # From 1024 paths, a target 4x tighter than the first SE needs about 16x the paths;
+    # the run adds that (plus 10 %) rather than a whole chunk of 2**18.
+    first = mc.simulate(SCENARIO, 1024, seed=6, keep_paths=True, progress=False)
+    se = float(first.npv.std(ddof=1)) / np.sqrt(1024)
+    ds = mc.simulate(
+        SCENARIO, 1024, seed=6, precision={"npv_mean": se / 4}, max_paths=2**20, progress=False
+    )
+    n = ds.attrs["n_paths"]
+    assert ds.attrs["converged"] == 1 and n % 64 == 0
+    final_se = float(ds.convergence_se.values[0, -1])
+    needed = n * (final_se / (se / 4)) ** 2  # paths the final spread says were enough
+    assert n <= 1.25 * needed + 64 * len(ds.convergence_paths), (n, needed)
+    assert 8 * 1024 < n < 2**18
