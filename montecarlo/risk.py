@@ -38,7 +38,8 @@ def wilson_interval(p: float, n: int, z: float = Z95) -> tuple[float, float]:
     denom = 1 + z * z / n
     centre = (p + z * z / (2 * n)) / denom
     half = z * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denom
-    return float(centre - half), float(centre + half)
+    # At p = 0 or 1 the bound is p itself; rounding must not put it on the wrong side.
+    return min(float(centre - half), p), max(float(centre + half), p)
 
 
 def proportion(p: float, n: int) -> tuple[float, float, float, float]:

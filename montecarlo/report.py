@@ -1,0 +1,614 @@
+"""The HTML report: one self-contained page of charts and tables for a simulate() result.
+
+Charts are drawn with matplotlib on :class:`matplotlib.figure.Figure` objects
+(no pyplot, no GUI backend) and embedded as base64 PNG ``data:`` URIs; styles
+are inline and fonts are the reader's own, so the page loads nothing and
+views offline. Its Content-Security-Policy forbids loading anything but
+those embedded images. Every piece of text from the Dataset is escaped.
+What each chart shows and how to read it: docs/exports.md.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import html
+import io
+import math
+import os
+from pathlib import Path
+
+import numpy as np
+import xarray as xr
+from matplotlib.colors import to_rgb
+from matplotlib.figure import Figure
+from matplotlib.ticker import FuncFormatter, MaxNLocator, PercentFormatter
+
+from . import risk
+from .export import atomic_path
+
+#: Fan charts: (variable, title).
+FANS = (
+    ("cash", "Cash balance"),
+    ("operating_profit", "Operating profit per month"),
+    ("revenue", "Revenue per month"),
+    ("cost_per_mtok", "Inference cost per 1e6 tokens served"),
+)
+#: Most inputs shown in a tornado or rank-correlation chart.
+MAX_INPUTS = 15
+DPI = 100
+BLUE, RED, GREEN, ORANGE, GREY = "#1f5f9e", "#c0392b", "#1e8449", "#d35400", "#7f8c8d"
+#: Fan bands run from this (outermost) to that (innermost).
+BAND_LIGHT, BAND_DARK = "#dce8f4", "#7ba7d3"
+_NO_PATHS = (
+    "This result holds no per-path outcomes (it was simulated with keep_paths=False, or "
+    "had too many paths to keep them), so this chart is left out. Rerun with "
+    "keep_paths=True to see it."
+)
+
+
+# --- formatting ----------------------------------------------------------------------------
+
+
+def _e(text) -> str:
+    return html.escape(str(text), quote=True)
+
+
+def _si(x: float) -> str:
+    """A number in 3 significant digits with k / m / bn / tn, e.g. ``-12.7 m``."""
+    if x is None or not math.isfinite(x):
+        return "n/a"
+    for scale, suffix in ((1e12, " tn"), (1e9, " bn"), (1e6, " m"), (1e3, " k")):
+        if abs(x) >= scale:
+            return f"{x / scale:.3g}{suffix}"
+    return f"{x:.3g}"
+
+
+def _value(x: float, units: str) -> str:
+    """A value for a reader: probabilities in per cent, months as is, money with k/m/bn."""
+    if x is None or not math.isfinite(x):
+        return "n/a"
+    if units == "1":
+        digits = 2 if 0 < abs(x) < 0.01 else 1
+        return f"{100 * x:.{digits}f} %"
+    if units == "month":
+        return f"{x:.3g}"
+    return _si(x)
+
+
+def _whiskers(estimate, low, high) -> np.ndarray:
+    """Error-bar lengths below and above, never negative: risk.wilson_interval's interval
+    of p = 0 starts a rounding error above 0 (about 2e-19), just past its estimate."""
+    below = np.nan_to_num(estimate - low, nan=0.0)
+    above = np.nan_to_num(high - estimate, nan=0.0)
+    return np.clip(np.stack([below, above]), 0.0, None)
+
+
+def _money_axis(ax, axis: str = "y") -> None:
+    target = ax.yaxis if axis == "y" else ax.xaxis
+    target.set_major_formatter(FuncFormatter(lambda v, _: _si(v)))
+
+
+# --- figures -------------------------------------------------------------------------------
+
+
+def _figure(width: float, height: float, ncols: int = 1) -> tuple[Figure, list]:
+    fig = Figure(figsize=(width, height), dpi=DPI, layout="constrained")
+    axes = fig.subplots(1, ncols, squeeze=False)[0]
+    for ax in axes:
+        ax.grid(True, color="0.9", linewidth=0.6)
+        ax.set_axisbelow(True)
+        for side in ("top", "right"):
+            ax.spines[side].set_visible(False)
+        ax.tick_params(labelsize=8)
+    return fig, list(axes)
+
+
+def _img(fig: Figure, alt: str, caption: str = "") -> str:
+    """The figure as an <img> with a base64 PNG data URI, inside a <figure>."""
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=DPI, metadata={"Software": None})
+    width, height = (round(v * DPI) for v in fig.get_size_inches())
+    data = base64.b64encode(buffer.getvalue()).decode("ascii")
+    cap = f"<figcaption>{caption}</figcaption>" if caption else ""
+    return (
+        f'<figure><img src="data:image/png;base64,{data}" alt="{_e(alt)}" '
+        f'width="{width}" height="{height}">{cap}</figure>'
+    )
+
+
+def _fan(ds: xr.Dataset, name: str, title: str) -> str:
+    var = ds[name]
+    units = str(var.attrs.get("units", ""))
+    month = ds["month"].values
+    levels = [float(q) for q in ds["quantile"].values]
+    fig, (ax,) = _figure(6.4, 3.5)
+    pairs = [
+        (q, next(p for p in levels if math.isclose(p, 1 - q)))
+        for q in levels
+        if q < 0.5 and any(math.isclose(p, 1 - q) for p in levels)
+    ]
+    light, dark = np.array(to_rgb(BAND_LIGHT)), np.array(to_rgb(BAND_DARK))
+    for i, (lo, hi) in enumerate(pairs):  # outermost first, each inner band drawn darker on top
+        shade = i / max(len(pairs) - 1, 1)
+        ax.fill_between(
+            month,
+            var.sel(quantile=lo).values,
+            var.sel(quantile=hi).values,
+            color=tuple((1 - shade) * light + shade * dark),
+            linewidth=0,
+            label=f"{100 * lo:g}-{100 * hi:g} % of paths",
+        )
+    median = [q for q in levels if math.isclose(q, 0.5)]
+    if median:
+        ax.plot(month, var.sel(quantile=median[0]).values, color="#123b66", lw=1.8, label="median")
+    if f"{name}_mean" in ds:
+        ax.plot(month, ds[f"{name}_mean"].values, color=ORANGE, lw=1.2, ls="--", label="mean")
+    low = float(var.min())
+    if low < 0 < float(var.max()):
+        ax.axhline(0, color="0.2", lw=0.8)
+    ax.set_title(f"{title} ({units})", fontsize=10)
+    ax.set_xlabel("month", fontsize=8)
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    _money_axis(ax)
+    ax.legend(
+        fontsize=7, loc="upper right" if name == "cost_per_mtok" else "upper left", frameon=False
+    )
+    widths = ", ".join(f"{100 * (hi - lo):g}" for lo, hi in pairs)
+    bands = (
+        f"the bands hold the central {widths} % of paths each month (darker: nearer the middle)"
+        if pairs
+        else "no bands (the run's quantile levels hold no pairs q, 1 - q)"
+    )
+    return _img(
+        fig,
+        f"fan chart of {name}",
+        f"{_e(title)}: {bands}; the solid line is the median, the dashes the mean.",
+    )
+
+
+def _risk_over_time(ds: xr.Dataset) -> str:
+    n = int(ds.attrs["n_paths"])
+    month = ds["month"].values
+    fig, (ax,) = _figure(8.0, 3.4)
+    for name, color, label in (
+        ("p_ruined", RED, "P(ruined: cash has gone below 0 by month t)"),
+        ("p_profitable", GREEN, "P(operating profit > 0 in month t)"),
+    ):
+        p = ds[name].values
+        band = np.array([risk.wilson_interval(float(v), n) for v in p])
+        ax.fill_between(month, band[:, 0], band[:, 1], color=color, alpha=0.2, linewidth=0)
+        ax.plot(month, p, color=color, lw=1.8, label=label)
+    ax.set_ylim(0, 1)
+    ax.yaxis.set_major_formatter(PercentFormatter(1.0))
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.set_xlabel("month", fontsize=8)
+    ax.set_title("Ruin and profitability over time", fontsize=10)
+    ax.legend(fontsize=8, loc="best", frameon=False)
+    return _img(
+        fig,
+        "ruin probability and probability of an operating profit by month",
+        "Red: the share of paths that have run out of cash by each month (it only rises). "
+        "Green: the share of paths with an operating profit in that month. Shaded: 95 % "
+        "intervals (Wilson) for the Monte Carlo error.",
+    )
+
+
+def _timing(ds: xr.Dataset) -> str:
+    T = int(ds.attrs["horizon_months"])
+    n = ds.sizes["path"]
+    fig, axes = _figure(9.6, 3.3, ncols=2)
+    shares = []
+    for ax, name, title, color in (
+        (axes[0], "first_profit_month", "First month with operating profit > 0", GREEN),
+        (axes[1], "ruin_month", "Runway: first month with cash below 0", RED),
+    ):
+        values = ds[name].values.astype(np.int64)
+        never = int(ds[name].attrs.get("never", T + 1))
+        counts = np.bincount(np.clip(values, 0, never), minlength=never + 1) / n
+        share_never = float(counts[never])
+        shares.append(share_never)
+        ax.bar(np.arange(1, never), counts[1:never], color=color, width=0.85)
+        ax.bar([never + 1], [share_never], color=GREY, width=0.85)
+        ticks = [
+            int(t) for t in MaxNLocator(integer=True, nbins=6).tick_values(1, T) if 1 <= t <= T
+        ]
+        ax.set_xticks([*ticks, never + 1], [*map(str, ticks), "never"])
+        ax.yaxis.set_major_formatter(PercentFormatter(1.0))
+        ax.set_xlabel("month", fontsize=8)
+        ax.set_ylabel("share of paths", fontsize=8)
+        ax.set_title(f"{title}\nnever within {T} months: {100 * share_never:.1f} %", fontsize=9)
+    return _img(
+        fig,
+        "distribution of the first profitable month and of the runway",
+        f"Left: in which month paths first make an operating profit "
+        f"({100 * shares[0]:.1f} % never do within {T} months, grey bar). Right: in which month "
+        f"paths run out of cash ({100 * shares[1]:.1f} % never do, grey bar).",
+    )
+
+
+def _npv(ds: xr.Dataset) -> str:
+    npv = ds["npv"].values
+    units = str(ds["npv"].attrs.get("units", "USD"))
+    var95 = risk.value_at_risk(npv, 0.95)[0]
+    cvar95 = risk.expected_shortfall(npv, 0.95)[0]
+    median = float(np.median(npv))
+    lo, hi = np.quantile(npv, [0.005, 0.995])
+    lo = min(lo, -cvar95)
+    if not hi > lo:
+        lo, hi = lo - 1, hi + 1
+    outside = int(np.sum((npv < lo) | (npv > hi)))
+    fig, (ax,) = _figure(8.0, 3.6)
+    ax.hist(npv[(npv >= lo) & (npv <= hi)], bins=60, range=(lo, hi), color=BLUE, alpha=0.85)
+    ax.axvspan(lo, -var95, color=RED, alpha=0.08, linewidth=0)
+    ax.axvline(-var95, color=ORANGE, lw=1.6, ls="--", label=f"VaR 95 %: loss {_si(var95)}")
+    ax.axvline(-cvar95, color=RED, lw=1.6, label=f"CVaR 95 %: mean loss {_si(cvar95)}")
+    ax.axvline(median, color="0.15", lw=1.0, ls=":", label=f"median NPV {_si(median)}")
+    if lo < 0 < hi:
+        ax.axvline(0, color="0.2", lw=0.8)
+    _money_axis(ax, "x")
+    ax.set_xlabel(f"net present value ({units})", fontsize=8)
+    ax.set_ylabel("paths", fontsize=8)
+    ax.set_title("Net present value of the cash flows", fontsize=10)
+    ax.legend(fontsize=8, loc="upper right", frameon=False)
+    return _img(
+        fig,
+        "histogram of net present value with VaR and CVaR at 95 %",
+        f"How many paths end with each NPV. The dashed line (VaR 95 %) cuts off the worst 5 % "
+        f"of paths (shaded): 95 % of paths lose less than {_e(_si(var95))} {_e(units)}. The solid "
+        f"line (CVaR 95 %) is the average of those worst 5 %. The axis shows the central 99 % of "
+        f"paths; {outside} paths lie beyond it.",
+    )
+
+
+def _tornado(tornado: xr.Dataset) -> str:
+    attrs = tornado.attrs
+    baseline = float(attrs.get("baseline", np.nan))
+    low, high = float(attrs.get("low", 0.1)), float(attrs.get("high", 0.9))
+    units = str(attrs.get("metric_units", ""))
+    meaning = str(attrs.get("metric_meaning", attrs.get("metric", "metric")))
+    order = np.argsort(-np.abs(np.nan_to_num(tornado["swing"].values)), kind="stable")
+    order = order[:MAX_INPUTS]
+    names = [str(tornado["input"].values[i]) for i in order]
+    m_low = tornado["metric_low"].values[order]
+    m_high = tornado["metric_high"].values[order]
+    y = np.arange(len(order))[::-1]
+    fig, (ax,) = _figure(8.0, 1.2 + 0.32 * len(order))
+    ax.barh(y, m_low - baseline, left=baseline, color=RED, height=0.7,
+            label=f"input at its {100 * low:g}th percentile")  # fmt: skip
+    ax.barh(y, m_high - baseline, left=baseline, color=GREEN, height=0.7,
+            label=f"input at its {100 * high:g}th percentile")  # fmt: skip
+    ax.axvline(baseline, color="0.2", lw=1.0)
+    ax.set_yticks(y, names, fontsize=8)
+    _money_axis(ax, "x")
+    ax.set_xlabel(f"{meaning} ({units}); vertical line: baseline {_si(baseline)}", fontsize=8)
+    ax.set_title(f"Tornado: swing of {meaning} by input", fontsize=10)
+    ax.legend(fontsize=7, loc="lower right", frameon=False)
+    return _img(
+        fig,
+        f"tornado chart of {meaning}",
+        f"Tornado ({_e(attrs.get('n_paths', '?'))} paths per run, common random numbers): each "
+        f"bar shows how far {_e(meaning)} moves when one input is fixed at its "
+        f"{100 * low:g}th (red) or {100 * high:g}th (green) percentile, all other inputs keeping "
+        f"their distributions. Longest bars: the inputs that matter most.",
+    )
+
+
+def _tornado_table(tornado: xr.Dataset) -> str:
+    units = str(tornado.attrs.get("metric_units", ""))
+    unit_of = (
+        tornado["input_unit"].values
+        if "input_unit" in tornado.coords
+        else [""] * tornado.sizes["input"]
+    )
+    rows = []
+    for i, name in enumerate(tornado["input"].values):
+        se = float(tornado["swing_se"].values[i])
+        swing = _si(float(tornado["swing"].values[i]))
+        if math.isfinite(se):
+            swing += f" ± {_si(1.96 * se)}"
+        rows.append(
+            f"<tr><td><code>{_e(name)}</code></td>"
+            f"<td>{_e(_si(float(tornado['low_value'].values[i])))} .. "
+            f"{_e(_si(float(tornado['high_value'].values[i])))} {_e(unit_of[i])}</td>"
+            f"<td class=num>{_e(_si(float(tornado['metric_low'].values[i])))}</td>"
+            f"<td class=num>{_e(_si(float(tornado['metric_high'].values[i])))}</td>"
+            f"<td class=num>{_e(swing)}</td></tr>"
+        )
+    return (
+        "<details><summary>Tornado table</summary><table><thead><tr><th>input</th>"
+        "<th>input range (low .. high percentile)</th>"
+        f"<th>metric, input low ({_e(units)})</th><th>metric, input high</th>"
+        "<th>swing ± 95 % interval</th></tr></thead><tbody>"
+        + "".join(rows)
+        + "</tbody></table></details>"
+    )
+
+
+def _rank_correlation(ds: xr.Dataset) -> str:
+    from .sensitivity import rank_correlation
+
+    try:
+        rc = rank_correlation(ds, outcomes=["npv"]).sel(outcome="npv")
+    except ValueError as err:  # no uncertain input, too few paths
+        return f'<p class="note">No sensitivity chart: {_e(err)}</p>'
+    est = rc["estimate"].values
+    order = np.argsort(-np.abs(np.nan_to_num(est)), kind="stable")[:MAX_INPUTS]
+    names = [str(rc["input"].values[i]) for i in order]
+    e = est[order]
+    lo, hi = rc["ci_low"].values[order], rc["ci_high"].values[order]
+    y = np.arange(len(order))[::-1]
+    fig, (ax,) = _figure(8.0, 1.2 + 0.32 * len(order))
+    ax.barh(y, e, color=[GREEN if v > 0 else RED for v in e], height=0.7)
+    whiskers = _whiskers(e, lo, hi)
+    ax.errorbar(e, y, xerr=whiskers, fmt="none", ecolor="0.2", elinewidth=0.9, capsize=2)
+    ax.axvline(0, color="0.2", lw=0.8)
+    reach = float(np.nanmax(np.abs(np.concatenate([lo, hi, [0.1]]))))
+    ax.set_xlim(-min(1.0, 1.1 * reach), min(1.0, 1.1 * reach))
+    ax.set_yticks(y, names, fontsize=8)
+    ax.set_xlabel("Spearman rank correlation with NPV (95 % interval)", fontsize=8)
+    ax.set_title("Which inputs go with a higher or lower NPV", fontsize=10)
+    return _img(
+        fig,
+        "rank correlations of the inputs with NPV",
+        "Rank correlation (Spearman) of each uncertain input with NPV over this run's paths, "
+        "not a tornado (no input was swung; pass a sensitivity.tornado result for one): "
+        "green, paths with a higher value of the input tend to have a higher NPV; red, a "
+        "lower one. Near 0: no steady relation. Whiskers: 95 % intervals.",
+    )
+
+
+def _summary_chart(summary: xr.Dataset) -> str:
+    rows = [i for i, u in enumerate(summary["units"].values) if str(u) == "1"]
+    if not rows:
+        return ""
+    names = [str(summary["metric"].values[i]) for i in rows]
+    est = summary["estimate"].values[rows]
+    lo, hi = summary["ci_low"].values[rows], summary["ci_high"].values[rows]
+    y = np.arange(len(rows))[::-1]
+    fig, (ax,) = _figure(8.0, 0.9 + 0.3 * len(rows))
+    ax.errorbar(est, y, xerr=_whiskers(est, lo, hi), fmt="o", color=BLUE, ms=4, capsize=3)
+    ax.set_yticks(y, names, fontsize=8)
+    ax.set_xlim(-0.02, 1.02)
+    ax.xaxis.set_major_formatter(PercentFormatter(1.0))
+    ax.set_title("Probabilities with their 95 % intervals", fontsize=10)
+    return _img(
+        fig,
+        "probabilities of the risk summary with 95 % intervals",
+        "Each dot is a probability from the table below; the whiskers are its 95 % interval "
+        "(the range an infinitely long run would fall in, 19 times out of 20).",
+    )
+
+
+# --- tables and text -----------------------------------------------------------------------
+
+
+def _summary_table(summary: xr.Dataset) -> str:
+    rows = []
+    for i, metric in enumerate(summary["metric"].values):
+        units = str(summary["units"].values[i])
+        est, se = float(summary["estimate"].values[i]), float(summary["se"].values[i])
+        lo, hi = float(summary["ci_low"].values[i]), float(summary["ci_high"].values[i])
+        shown = "" if units in ("1", "month") else units
+        rows.append(
+            f"<tr><td>{_e(metric)}</td><td class=num>{_e(_value(est, units))}</td>"
+            f"<td class=num>{_e(_value(lo, units))} .. {_e(_value(hi, units))}</td>"
+            f"<td class=num>{_e(_value(se, units))}</td><td>{_e(shown)}</td>"
+            f"<td class=small>{_e(summary['se_method'].values[i])}</td></tr>"
+        )
+    return (
+        "<table><thead><tr><th>metric</th><th>estimate</th><th>95 % interval</th>"
+        "<th>standard error</th><th>units</th><th>the standard error assumes</th></tr></thead>"
+        "<tbody>" + "".join(rows) + "</tbody></table>"
+    )
+
+
+def _key_figures(ds: xr.Dataset, summary: xr.Dataset) -> str:
+    T = int(ds.attrs["horizon_months"])
+    metrics = [str(m) for m in summary["metric"].values]
+    wanted = [
+        (f"P(operating profit > 0) month {T}", f"operating profit in month {T}"),
+        (f"P(ruined by) month {T}", f"out of cash by month {T}"),
+        ("share never: first_profit_month", f"never profitable within {T} months"),
+        ("quantile 0.5 npv", "median NPV"),
+        ("VaR 0.95 npv (loss)", "VaR 95 % of NPV (loss)"),
+        ("CVaR 0.95 npv (loss)", "CVaR 95 % of NPV (loss)"),
+    ]
+    cards = []
+    for metric, label in wanted:
+        if metric not in metrics:
+            continue
+        i = metrics.index(metric)
+        units = str(summary["units"].values[i])
+        shown = "" if units in ("1", "month") else f" {units}"
+        lo, hi = float(summary["ci_low"].values[i]), float(summary["ci_high"].values[i])
+        cards.append(
+            f'<div class="card"><div class="big">'
+            f"{_e(_value(float(summary['estimate'].values[i]), units))}{_e(shown)}</div>"
+            f"<div>{_e(label)}</div><div class=small>95 % interval "
+            f"{_e(_value(lo, units))} .. {_e(_value(hi, units))}</div></div>"
+        )
+    return '<div class="cards">' + "".join(cards) + "</div>"
+
+
+def _scenario(ds: xr.Dataset) -> str:
+    from .scenario import Scenario, ScenarioError
+
+    text = ds.attrs.get("scenario")
+    if not text:
+        return '<p class="note">The Dataset does not record its scenario.</p>'
+    try:
+        scenario = Scenario.from_toml(str(text))
+    except ScenarioError as err:
+        return f'<p class="note">The recorded scenario could not be read: {_e(err)}</p>'
+    uncertain = set(scenario.uncertain_inputs)
+    rows = []
+    for name, row in scenario.describe().iterrows():
+        cls = ' class="uncertain"' if name in uncertain else ""
+        rows.append(
+            f"<tr{cls}><td><code>{_e(name)}</code></td><td>{_e(row['value'])}</td>"
+            f"<td>{_e(row['unit'])}</td><td>{_e(row['meaning'])}</td></tr>"
+        )
+    extra = []
+    if scenario.stresses:
+        items = "".join(f"<li>{_e(st.describe())}</li>" for st in scenario.stresses)
+        extra.append(f"<p>Stress tests applied:</p><ul>{items}</ul>")
+    if scenario.correlation is not None:
+        extra.append(
+            "<p>Correlated inputs (Gaussian copula): "
+            + ", ".join(f"<code>{_e(n)}</code>" for n in scenario.correlation.names)
+            + " (matrix in the scenario file below).</p>"
+        )
+    return (
+        f"<p>Scenario <b>{_e(scenario.name)}</b> over {scenario.horizon_months} months: "
+        f"{len(uncertain)} of {len(scenario.inputs)} inputs are uncertain (shaded rows, drawn "
+        f"afresh on each path); the others are constants. The model's equations and the "
+        f"sources of each preset's values are in docs/model.md of the montecarlo "
+        f"repository.</p>" + "".join(extra) + "<table><thead><tr><th>input</th><th>value or "
+        "law</th><th>unit</th><th>meaning</th></tr></thead><tbody>" + "".join(rows) + "</tbody>"
+        "</table><details><summary>Scenario file (TOML; Scenario.from_toml reads it back)"
+        f"</summary><pre>{_e(text)}</pre></details>"
+    )
+
+
+def _provenance(ds: xr.Dataset) -> str:
+    rows = [
+        f"<tr><th>{_e(k)}</th><td>{_e(v)}</td></tr>" for k, v in ds.attrs.items() if k != "scenario"
+    ]
+    written = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
+    rows.append(f"<tr><th>report written</th><td>{_e(written)}</td></tr>")
+    return "<table class=prov><tbody>" + "".join(rows) + "</tbody></table>"
+
+
+_CSS = """
+body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,"Helvetica Neue",Arial,sans-serif;
+margin:0;color:#1c2833;background:#fff;line-height:1.45}
+main{max-width:1320px;margin:0 auto;padding:1.2rem 1.6rem 3rem}
+h1{font-size:1.6rem;margin:.2rem 0}h2{font-size:1.2rem;margin-top:2.2rem;
+border-bottom:1px solid #d5d8dc;padding-bottom:.2rem}
+.lead{color:#566573;margin:.2rem 0 1rem}
+.cards{display:grid;grid-template-columns:repeat(auto-fit,minmax(190px,1fr));gap:.8rem}
+.card{border:1px solid #d5d8dc;border-radius:6px;padding:.7rem .9rem;background:#f8f9f9}
+.big{font-size:1.35rem;font-weight:600}.small{font-size:.8rem;color:#566573}
+.grid{display:grid;grid-template-columns:repeat(auto-fit,minmax(560px,1fr));gap:1rem}
+figure{margin:.6rem 0}img{max-width:100%;height:auto;display:block}
+figcaption{font-size:.85rem;color:#566573;max-width:60rem}
+table{border-collapse:collapse;font-size:.85rem;margin:.6rem 0}
+th,td{border-bottom:1px solid #e5e7e9;padding:.25rem .6rem;text-align:left;vertical-align:top}
+thead th{background:#f2f3f4}td.num{text-align:right;white-space:nowrap}
+tr.uncertain td{background:#eaf2f8}.note{background:#fef5e7;border-left:4px solid #f0b27a;
+padding:.5rem .8rem}pre{background:#f8f9f9;padding:.8rem;overflow-x:auto;font-size:.8rem}
+table.prov th{font-weight:500;color:#566573;white-space:nowrap}
+nav a{margin-right:.9rem;color:#1f5f9e;text-decoration:none;font-size:.9rem}
+"""
+
+# Nothing may load from anywhere: images only from the embedded data URIs.
+_CSP = "default-src 'none'; img-src data:; style-src 'unsafe-inline'"
+
+SECTIONS = (
+    ("overview", "At a glance"),
+    ("fans", "How the business evolves"),
+    ("risk", "Ruin and profitability over time"),
+    ("timing", "When profit comes, when cash runs out"),
+    ("npv", "Value and tail risk"),
+    ("sensitivity", "What drives the result"),
+    ("summary", "Risk summary with error bars"),
+    ("scenario", "The scenario"),
+    ("provenance", "Provenance"),
+)
+
+
+def render_html(
+    ds: xr.Dataset, *, tornado: xr.Dataset | None = None, title: str | None = None
+) -> str:
+    """One self-contained HTML page reporting a :func:`montecarlo.simulate` result.
+
+    Parameters
+    ----------
+    ds : xarray.Dataset
+        One run's result. Without per-path outcomes (``keep_paths=False``) the
+        charts that need them are replaced by a note.
+    tornado : xarray.Dataset, optional
+        A :func:`montecarlo.sensitivity.tornado` result to chart; without it the
+        sensitivity chart shows rank correlations of the inputs with NPV (when
+        the run kept per-path outcomes and inputs).
+    title : str, optional
+        The page title; default ``montecarlo report: <scenario name>``.
+
+    Returns
+    -------
+    str
+        The HTML document: charts as embedded PNG images, no external resources.
+    """
+    for name in ("p_ruined", "p_profitable"):
+        if name not in ds:
+            raise ValueError(
+                f"render_html needs a montecarlo.simulate result; this Dataset has no {name!r}"
+            )
+    for key in ("n_paths", "horizon_months"):
+        if key not in ds.attrs:
+            raise ValueError(f"render_html needs the run's provenance; attrs lack {key!r}")
+    name = str(ds.attrs.get("scenario_name", "scenario"))
+    title = f"montecarlo report: {name}" if title is None else str(title)
+    n, T = int(ds.attrs["n_paths"]), int(ds.attrs["horizon_months"])
+    summary = ds.risk.summary()
+    per_path = "npv" in ds and "path" in ds.dims
+    note = f'<p class="note">{_e(_NO_PATHS)}</p>'
+
+    body = {}
+    body["overview"] = (
+        _key_figures(ds, summary)
+        + "<p>Every figure on this page is estimated from a finite number of simulated "
+        "paths; the 95 % intervals say how far each could move in a longer run. Two figures "
+        "whose intervals overlap widely are not shown to differ.</p>"
+    )
+    fans = [_fan(ds, v, t) for v, t in FANS if v in ds and ds[v].dims == ("quantile", "month")]
+    body["fans"] = (
+        "<p>Each chart is a fan: for every month, the spread of outcomes over all paths. "
+        "Half the paths lie above the median line and half below; the shaded bands widen as "
+        "the future gets less certain.</p>" + '<div class="grid">' + "".join(fans) + "</div>"
+    )
+    body["risk"] = _risk_over_time(ds)
+    body["timing"] = _timing(ds) if per_path else note
+    body["npv"] = _npv(ds) if per_path else note
+    if tornado is not None:
+        body["sensitivity"] = _tornado(tornado) + _tornado_table(tornado)
+    elif per_path and "inputs" in ds:
+        body["sensitivity"] = _rank_correlation(ds)
+    else:
+        body["sensitivity"] = (
+            '<p class="note">No sensitivity chart: this result holds no per-path inputs and '
+            "no tornado was given (montecarlo.sensitivity.tornado computes one).</p>"
+        )
+    body["summary"] = _summary_chart(summary) + _summary_table(summary)
+    body["scenario"] = _scenario(ds)
+    body["provenance"] = _provenance(ds)
+
+    nav = "".join(f'<a href="#{k}">{_e(t)}</a>' for k, t in SECTIONS)
+    sections = "".join(
+        f'<section id="{k}"><h2>{_e(t)}</h2>{body[k]}</section>' for k, t in SECTIONS
+    )
+    lead = (
+        f"{n:,} simulated paths over {T} months, seed {ds.attrs.get('seed', '?')}, backend "
+        f"{ds.attrs.get('backend', '?')}, montecarlo {ds.attrs.get('montecarlo_version', '?')}"
+    )
+    return (
+        "<!DOCTYPE html>\n"
+        '<html lang="en"><head><meta charset="utf-8">'
+        f'<meta http-equiv="Content-Security-Policy" content="{_CSP}">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        '<link rel="icon" href="data:,">'
+        f"<title>{_e(title)}</title><style>{_CSS}</style></head>"
+        f'<body><main><h1>{_e(title)}</h1><p class="lead">{_e(lead)}</p>'
+        f"<nav>{nav}</nav>{sections}</main></body></html>\n"
+    )
+
+
+def write_html(
+    ds: xr.Dataset, path: str | os.PathLike, *, tornado: xr.Dataset | None = None
+) -> Path:
+    """Write :func:`render_html`'s report to ``path`` atomically (temporary file, then rename)."""
+    text = render_html(ds, tornado=tornado)
+    with atomic_path(path) as tmp:
+        tmp.write_text(text, encoding="utf-8")
+    return Path(path)
