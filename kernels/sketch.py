@@ -151,4 +151,7 @@ def accumulator_total(acc) -> float:
     total = 0
     for i, limb in enumerate(np.asarray(acc, dtype=np.int64).tolist()):
         total += int(limb) << (32 * i)
-    return float(Fraction(total, 1 << 1074))
+    try:
+        return float(Fraction(total, 1 << 1074))
+    except OverflowError:  # beyond the largest double: the caller sees +-inf and reports it
+        return math.inf if total > 0 else -math.inf

@@ -108,12 +108,21 @@ def build_dataset(red: Reductions, *, quantiles, attrs: dict, keep_per_path: boo
             f"{t + 1}); the scenario drives the model outside double precision"
         )
     quant = sketch_quantiles(red.counts, q)  # (9, T, nq)
-    mean = red.shift + red.sum_d / n
-    if n > 1:
-        var = (red.sum_d2 - red.sum_d**2 / n) / (n - 1)
-        std = np.sqrt(np.maximum(var, 0.0))
-    else:
-        std = np.zeros_like(mean)
+    # Sums beyond double precision come back as inf: report them, do not warn on them.
+    with np.errstate(invalid="ignore", over="ignore"):
+        mean = red.shift + red.sum_d / n
+        if n > 1:
+            var = (red.sum_d2 - red.sum_d**2 / n) / (n - 1)
+            std = np.sqrt(np.maximum(var, 0.0))
+        else:
+            std = np.zeros_like(mean)
+        bad = ~(np.isfinite(mean) & np.isfinite(std))
+    if bad.any():
+        v, t = np.argwhere(bad)[0]
+        raise FloatingPointError(
+            f"the mean or standard deviation of {MONTHLY_NAMES[v]} in month {t + 1} is beyond "
+            f"double precision; the scenario drives the model outside its range"
+        )
     data_vars = {}
     for i, name in enumerate(MONTHLY_NAMES):
         unit, meaning = MONTHLY_META[name]

@@ -939,3 +939,12 @@ def test_antithetic_pairs_split_generation_jumps():
     np.testing.assert_allclose(product, np.broadcast_to(flat**2 * 0.7**months, product.shape),
                                rtol=1e-12)  # fmt: skip
     assert np.unique(np.round(cost[0::2, -1] / flat[-1], 12)).size > 1
+
+
+@pytest.mark.parametrize("backend", ["numba", "numpy"])
+def test_sums_beyond_double_precision_are_a_floating_point_error(backend):
+    # Finite users of 1e300 square to inf in the variance sums: an error that says so,
+    # never a raw OverflowError, a warning, or an inf in the result.
+    s = Scenario(horizon_months=3, users_0=1e300, user_ceiling=1e301)
+    with pytest.raises(FloatingPointError, match="beyond double precision"):
+        simulate(s, 128, backend=backend, progress=False)
