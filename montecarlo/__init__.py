@@ -8,7 +8,7 @@ except PackageNotFoundError:  # running from a source tree that was not installe
     __version__ = "0.0.0+unknown"
 
 # risk registers the ds.risk accessor; sensitivity is mc.sensitivity.sobol, .tornado, ...
-from . import risk, sensitivity  # noqa: E402,F401
+from . import export, risk, sensitivity  # noqa: E402,F401
 from .compare import break_even_price, compare, sweep  # noqa: E402
 from .correlation import Correlation  # noqa: E402
 from .distributions import (  # noqa: E402
@@ -25,11 +25,12 @@ from .distributions import (  # noqa: E402
     Uniform,
 )
 from .engine import simulate, simulate_paths  # noqa: E402
+from .export import open_result  # noqa: E402
 from .scenario import Scenario, ScenarioError, Stress, presets  # noqa: E402
 
 __all__ = [
     "PERT", "Beta", "Constant", "Correlation", "Discrete", "Empirical", "Gamma", "LogNormal",
     "Normal", "Scenario", "ScenarioError", "Stress", "Triangular", "TruncatedNormal", "Uniform",
-    "break_even_price", "compare", "presets", "sensitivity", "simulate", "simulate_paths",
-    "sweep", "__version__",
+    "break_even_price", "compare", "export", "open_result", "presets", "sensitivity",
+    "simulate", "simulate_paths", "sweep", "__version__",
 ]  # fmt: skip
