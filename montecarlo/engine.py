@@ -40,10 +40,11 @@ from .results import (
 )
 from .scenario import FIELDS
 
-BACKENDS = ("numba", "numpy")
+#: ``auto``: ``cuda`` when a usable GPU and numba-cuda are present, else ``numba``.
+BACKENDS = ("numba", "numpy", "cuda", "dask", "auto")
 #: Paths per chunk when the caller does not say (numba backend; the numpy
 #: reference keeps whole (paths, 9, months) tensors, so it takes smaller ones).
-DEFAULT_CHUNK_PATHS = {"numba": 1 << 18, "numpy": 1 << 13}
+DEFAULT_CHUNK_PATHS = {"numba": 1 << 18, "numpy": 1 << 13, "cuda": 1 << 22, "dask": 1 << 20}
 #: Paths in one work item of the numba backend (a multiple of the kernel's LANES).
 TASK_PATHS = 4 * model.BLOCK
 #: Per-path outcomes and uncertain inputs are kept by default while they fit this.
@@ -163,6 +164,7 @@ class _NumbaBackend:
     """Runs :func:`kernels.model.run_paths` on as many threads as numba has."""
 
     name = "numba"
+    summation = "exact, order-independent (bitwise reproducible)"
 
     def __init__(self, plan: _Plan, shift: np.ndarray):
         self.plan = plan
@@ -265,6 +267,8 @@ class _NumpyBackend:
     """The independent numpy reference (:mod:`kernels.reference_model`), chunk by chunk."""
 
     name = "numpy"
+    summation = "float64 in chunk order"
+    workers = 1
 
     def __init__(self, plan: _Plan, shift: np.ndarray):
         self.plan = plan
@@ -332,18 +336,51 @@ class _NumpyBackend:
         pass
 
 
-_BACKEND_CLASSES = {"numba": _NumbaBackend, "numpy": _NumpyBackend}
+def _backend_class(name: str):
+    """The class of a backend. Every backend has ``name`` and ``workers`` and the methods
+    ``run(first, n, *, keep_per_path, keep_inputs, keep_monthly) -> (per_path, inputs,
+    monthly)``, ``ruined_by(t)``, ``profitable_in(t)``, ``running_sums(v, t)``,
+    ``reductions(n_paths) -> Reductions`` and ``close()``, as the two above; the GPU and
+    cluster ones live in their own modules, imported only when asked for."""
+    if name == "numba":
+        return _NumbaBackend
+    if name == "numpy":
+        return _NumpyBackend
+    if name == "cuda":
+        from .gpu import CudaBackend
+
+        return CudaBackend
+    if name == "dask":
+        from .distributed import DaskBackend
+
+        return DaskBackend
+    raise SimulationError(f"backend must be one of {list(BACKENDS)}, got {name!r}")
 
 
-def _backend(name: str, plan: _Plan, shift: np.ndarray):
-    if name not in _BACKEND_CLASSES:
+def _resolve_backend(name: str) -> str:
+    """``auto`` becomes ``cuda`` where a GPU can run the model, else ``numba``."""
+    if name not in BACKENDS:
         raise SimulationError(f"backend must be one of {list(BACKENDS)}, got {name!r}")
-    return _BACKEND_CLASSES[name](plan, shift)
+    if name != "auto":
+        return name
+    try:
+        from .gpu import available
+    except ImportError:
+        return "numba"
+    return "cuda" if available() else "numba"
+
+
+def _backend(name: str, plan: _Plan, shift: np.ndarray, options: Mapping[str, Any] | None = None):
+    return _backend_class(name)(plan, shift, **(options or {}))
 
 
 def _shift(backend_name: str, plan: _Plan) -> np.ndarray:
-    """Path 0's monthly outcomes: the shift that keeps variance sums well conditioned."""
-    probe = _backend(backend_name, plan, np.zeros((N_MONTHLY, plan.horizon)))
+    """Path 0's monthly outcomes: the shift that keeps variance sums well conditioned.
+
+    Every backend uses the CPU kernel's path 0, so all of them share one shift and
+    their exact sums agree bit for bit."""
+    cpu = "numpy" if backend_name == "numpy" else "numba"
+    probe = _backend(cpu, plan, np.zeros((N_MONTHLY, plan.horizon)))
     try:
         _, _, monthly = probe.run(0, 1, keep_per_path=False, keep_inputs=False, keep_monthly=True)
     finally:
@@ -396,6 +433,7 @@ def simulate(
     max_paths: int | None = None,
     qmc: bool = False,
     inputs=None,
+    client=None,
 ) -> xr.Dataset:
     """Simulate ``n_paths`` paths of a scenario and return the distribution of outcomes.
 
@@ -407,9 +445,13 @@ def simulate(
         Number of paths; path p uses counter p of the random streams.
     seed : int
         64-bit seed in [0, 2**64 - 1]; 0 is a valid seed.
-    backend : {"numba", "numpy"}
+    backend : {"numba", "numpy", "cuda", "dask", "auto"}
         ``numba``: the compiled kernel on all numba threads. ``numpy``: the
-        independent vectorised reference (slow; for checking).
+        independent vectorised reference (slow; for checking). ``cuda``: the
+        same model on an NVIDIA GPU (the ``gpu`` extra; docs/gpu.md). ``dask``:
+        chunks as tasks on a dask.distributed cluster (the ``distributed``
+        extra; docs/dask.md). ``auto``: ``cuda`` where a usable GPU is present,
+        else ``numba``; the attrs say which ran.
     chunk_paths : int, optional
         Paths per chunk (memory and progress granularity), rounded up to a
         multiple of 64. Results do not depend on it.
@@ -440,6 +482,9 @@ def simulate(
         draws; monthly shocks stay Philox. Best with ``n_paths`` a power of two.
         Standard errors are still computed as for independent paths, which
         overstates the error of a quasi-Monte Carlo estimate (docs/risk.md).
+    client : dask.distributed.Client or str, optional
+        With ``backend="dask"``: the client, or a scheduler address to join;
+        None starts a local cluster on loopback.
     inputs : xarray.DataArray, xarray.Dataset, pandas.DataFrame, mapping or array, optional
         Static inputs to use instead of drawing them: row p belongs to path p. A
         DataArray on (``path``, ``input``) (for example another run's ``inputs``),
@@ -460,8 +505,11 @@ def simulate(
     n_paths = _positive_int("n_paths", n_paths)
     seed = check_seed(seed)
     q = _check_quantiles(quantiles)
-    if backend not in BACKENDS:
-        raise SimulationError(f"backend must be one of {list(BACKENDS)}, got {backend!r}")
+    requested = backend
+    backend = _resolve_backend(backend)
+    if client is not None and backend != "dask":
+        raise SimulationError(f"client is for backend='dask', not backend={backend!r}")
+    options = {"client": client} if backend == "dask" else {}
     if chunk_paths is None:
         chunk = DEFAULT_CHUNK_PATHS[backend]
     else:
@@ -490,7 +538,7 @@ def simulate(
     targets = _check_precision(precision, keep_paths)
 
     shift = _shift(backend, plan)
-    engine = _backend(backend, plan, shift)
+    engine = _backend(backend, plan, shift, options)
     kept_per_path, kept_inputs, trace = [], [], []
     bar = _progress_bar(progress, n_paths, f"{scenario.name} ({backend})")
     start = time.perf_counter()
@@ -535,18 +583,17 @@ def simulate(
         red.inputs = np.concatenate(kept_inputs)
     red.input_names = plan.kept_inputs
     extra = {
-        "threads": engine.workers if backend == "numba" else 1,
+        "threads": engine.workers,
         "standard_errors": (
             "as for independent paths; conservative under qmc" if qmc else
             "as for independent paths"
         ),
         "elapsed_seconds": round(elapsed, 3),
-        "mean_std_summation": (
-            "exact, order-independent (bitwise reproducible)" if backend == "numba"
-            else "float64 in chunk order"
-        ),
+        "mean_std_summation": engine.summation,
         "sketch_relative_accuracy": sketch.RELATIVE_ACCURACY,
     }  # fmt: skip
+    if requested != backend:
+        extra["backend_requested"] = requested
     attrs = _provenance(plan, backend, n_paths, chunk, extra)
     ds = build_dataset(red, quantiles=q, attrs=attrs, keep_per_path=keep_paths)
     if targets:
@@ -707,8 +754,9 @@ def simulate_paths(
     scenario = _as_scenario(scenario)
     n_paths = _positive_int("n_paths", n_paths)
     seed = check_seed(seed)
-    if backend not in BACKENDS:
-        raise SimulationError(f"backend must be one of {list(BACKENDS)}, got {backend!r}")
+    backend = _resolve_backend(backend)
+    if backend == "dask":
+        raise SimulationError("simulate_paths runs in this process; use simulate() for dask")
     _check_bool("antithetic", antithetic)
     _check_bool("qmc", qmc)
     given = None if inputs is None else _given_inputs(inputs, scenario, n_paths)
