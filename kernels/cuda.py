@@ -24,12 +24,15 @@ try:
     if not hasattr(np, "row_stack"):  # numba-cuda 0.30 still calls it; numpy 2.5 removed it
         np.row_stack = np.vstack  # noqa: NPY201 - restores the name numba-cuda uses
     from numba import cuda
+    from numba.cuda import libdevice
 except ImportError as err:  # pragma: no cover - exercised only without the extra
     raise ImportError("the CUDA backend needs numba-cuda: pip install 'montecarlo[gpu]'") from err
 
 from . import distributions as _distributions  # noqa: F401 - registers its building blocks
+from . import model as _model  # noqa: F401
 from . import processes as _processes  # noqa: F401
 from . import rng as _rng  # noqa: F401
+from . import sketch as _sketch  # noqa: F401
 from .target import DEVICE_FUNCTIONS
 
 _SIMULATOR = bool(numba_config.ENABLE_CUDASIM)
@@ -41,6 +44,18 @@ def _with_module(fn, module):
     return fn
 
 
+def _float_bits(x):
+    """The IEEE-754 bits of a float64 as an int64 (``kernels.sketch.float_bits`` on a GPU)."""
+    return libdevice.double_as_longlong(x)
+
+
+#: GPU bodies of CPU-only primitives, by building block, kept here rather than in the
+#: block's ``cuda_source``: a device function cannot import (numba-cuda rejects the
+#: IMPORT_NAME opcode), and only this module may import numba.cuda at its top. Each
+#: keeps this module's namespace, which holds ``libdevice``.
+_GPU_BODIES = {"float_bits": _float_bits}
+
+
 @cache
 def twins() -> types.SimpleNamespace:
     """Namespace of CUDA device functions, one per shared building block, by name."""
@@ -49,8 +64,11 @@ def twins() -> types.SimpleNamespace:
     out = {}
     for dispatcher in DEVICE_FUNCTIONS:
         fn = dispatcher.py_func
+        name = fn.__name__
         replacement = dispatcher.simulator_source if _SIMULATOR else dispatcher.cuda_source
-        if replacement is not None:
+        if not _SIMULATOR and name in _GPU_BODIES:
+            fn = _GPU_BODIES[name]
+        elif replacement is not None:
             fn = _with_module(replacement, fn.__module__)
         module_globals = namespaces.setdefault(
             fn.__module__, dict(vars(sys.modules[fn.__module__]))
@@ -61,7 +79,7 @@ def twins() -> types.SimpleNamespace:
         clone.__doc__ = fn.__doc__
         twin = cuda.jit(device=True)(clone)
         by_cpu[id(dispatcher)] = twin
-        out[fn.__name__] = twin
+        out[name] = twin
     # Rebind every reference to a CPU building block (whatever name it was
     # imported under) to its twin, in every cloned module namespace.
     for module_globals in namespaces.values():

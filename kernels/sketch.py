@@ -66,13 +66,9 @@ def _float_bits_simulator(x):
     return struct.unpack("<q", struct.pack("<d", float(x)))[0]
 
 
-def _float_bits_cuda(x):
-    from numba.cuda import libdevice
-
-    return libdevice.double_as_longlong(x)
-
-
-@device(cuda_source=_float_bits_cuda, simulator_source=_float_bits_simulator)
+# The GPU body (libdevice's double_as_longlong) lives in kernels/cuda.py: a device
+# function cannot import numba.cuda itself, and only that module may at its top.
+@device(simulator_source=_float_bits_simulator)
 def float_bits(x):
     """The IEEE-754 bits of a float64 as an int64."""
     return _bitcast_float64_int64(np.float64(x))
