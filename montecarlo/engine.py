@@ -539,8 +539,19 @@ def simulate(
 
     shift = _shift(backend, plan)
     engine = _backend(backend, plan, shift, options)
+    if backend == "dask" and chunk_paths is None:
+        # A chunk never splits finer than a task per worker thread: grow it with the
+        # cluster so tasks keep the size at which their overhead stays small (docs/dask.md).
+        from .distributed import TASK_PATHS
+
+        threads = sum(engine.client.nthreads().values())
+        chunk = max(chunk, 2 * TASK_PATHS * threads)
     kept_per_path, kept_inputs, trace = [], [], []
     bar = _progress_bar(progress, n_paths, f"{scenario.name} ({backend})")
+    # A backend that reports finished tasks moves the bar within a chunk.
+    per_task = bar is not None and hasattr(engine, "on_paths_done")
+    if per_task:
+        engine.on_paths_done = bar.update
     start = time.perf_counter()
     done = 0
     try:
@@ -563,7 +574,7 @@ def simulate(
             if keep_paths:
                 kept_per_path.append(pp)
                 kept_inputs.append(inp[:, plan.kept_columns])
-            if bar is not None:
+            if bar is not None and not per_task:
                 bar.update(n)
             if targets:
                 trace.append((done, _precision_status(targets, engine, done, plan, kept_per_path)))
