@@ -2,8 +2,8 @@
 
 The equations are not here. Each thread calls the CUDA twins (:func:`kernels.cuda.twins`)
 of the very functions the CPU kernel :func:`kernels.model.run_paths` calls, on one
-column (``lane = 0``) of its own work array: ``sample_static_inputs_into``,
-``path_setup``, ``apply_stress``, ``draw_shocks``, ``month_step``, ``track_outcomes``
+column (``lane = 0``) of its own work array: ``start_path`` (static inputs and month 0),
+``apply_stress``, ``draw_shocks``, ``month_step``, ``track_outcomes``
 and ``finish_path``; the reductions use the twins of ``bucket`` and ``exact_add``.
 
 Layout of a launch
@@ -39,7 +39,7 @@ from numba import cuda, float64, int32, int64
 
 from .cuda import twins
 from .layout import MONTHLY_NAMES, N_INPUTS, N_MONTHLY, N_PATH, PATH_NAMES
-from .model import BASE, LANES, N_ROWS, OUT
+from .model import LANES, N_ROWS, OUT
 from .sketch import ACCUMULATOR_WINDOWS
 
 #: One thread's work array: the model's rows and, for a stressed run, the sampled
@@ -98,8 +98,7 @@ def path_kernel(threads: int = THREADS, max_registers: int | None = None):
             f"got {threads}"
         )
     tw = twins()
-    sample_static_inputs_into = tw.sample_static_inputs_into
-    path_setup = tw.path_setup
+    start_path = tw.start_path
     apply_stress = tw.apply_stress
     draw_shocks = tw.draw_shocks
     month_step = tw.month_step
@@ -141,23 +140,11 @@ def path_kernel(threads: int = THREADS, max_registers: int | None = None):
             row = start + tid
             active = row < n_paths
             if active:
-                sample_static_inputs_into(
-                    k0, k1, first_path + row, antithetic, kinds, params, data, corr_index, chol,
-                    x_path,
+                start_path(
+                    k0, k1, first_path, row, antithetic, kinds, params, data, corr_index, chol,
+                    given, given_mask, any_given, stressed, keep_inputs, inputs_out, x_path,
+                    w, 0,
                 )  # fmt: skip
-                if any_given:
-                    for i in range(N_INPUTS):
-                        if given_mask[i]:
-                            x_path[i] = given[row, i]
-                for i in range(N_INPUTS):
-                    w[i, 0] = x_path[i]
-                if stressed:
-                    for i in range(N_INPUTS):
-                        w[BASE + i, 0] = x_path[i]
-                if keep_inputs:
-                    for i in range(N_INPUTS):
-                        inputs_out[row, i] = x_path[i]
-                path_setup(w, 0)
             # Paths of this tile in the thread's group: the chain's summation range.
             lanes = min(LANES, n_paths - start - group * LANES)
 

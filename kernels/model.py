@@ -196,6 +196,32 @@ def path_setup(w, lane):
 
 
 @device(inline=True)
+def start_path(
+    k0, k1, first_path, row, antithetic, kinds, params, data, corr_index, chol,
+    given, given_mask, any_given, stressed, keep_inputs, inputs_out, x_path, w, lane,
+):  # fmt: skip
+    """Path ``first_path + row``: its static inputs (drawn, or ``given[row]`` where
+    ``given_mask`` is set) into its work column (and, stressed, their copy from BASE;
+    kept, ``inputs_out[row]``), then month 0. Every driver starts its paths here."""
+    sample_static_inputs_into(
+        k0, k1, first_path + row, antithetic, kinds, params, data, corr_index, chol, x_path
+    )
+    if any_given:
+        for i in range(N_INPUTS):
+            if given_mask[i]:
+                x_path[i] = given[row, i]
+    for i in range(N_INPUTS):
+        w[i, lane] = x_path[i]
+    if stressed:
+        for i in range(N_INPUTS):
+            w[BASE + i, lane] = x_path[i]
+    if keep_inputs:
+        for i in range(N_INPUTS):
+            inputs_out[row, i] = x_path[i]
+    path_setup(w, lane)
+
+
+@device(inline=True)
 def draw_shocks(k0, k1, path, t, antithetic, shock_chol, w, lane):
     """The month's five correlated shocks and the jump uniform (spec: Random streams)."""
     w0, w1, w2, w3 = draw_block(k0, k1, path, t, 0, antithetic)
@@ -408,23 +434,11 @@ def run_paths(
             w = work[g]
             for lane in range(min(LANES, size - g * LANES)):
                 row = start + g * LANES + lane  # relative to first_path
-                sample_static_inputs_into(
-                    k0, k1, first_path + row, antithetic, kinds, params, data, corr_index, chol,
-                    x_path,
+                start_path(
+                    k0, k1, first_path, row, antithetic, kinds, params, data, corr_index, chol,
+                    given, given_mask, any_given, stressed, keep_inputs, inputs_out, x_path,
+                    w, lane,
                 )  # fmt: skip
-                if any_given:
-                    for i in range(N_INPUTS):
-                        if given_mask[i]:
-                            x_path[i] = given[row, i]
-                for i in range(N_INPUTS):
-                    w[i, lane] = x_path[i]
-                if stressed:
-                    for i in range(N_INPUTS):
-                        w[BASE + i, lane] = x_path[i]
-                if keep_inputs:
-                    for i in range(N_INPUTS):
-                        inputs_out[row, i] = x_path[i]
-                path_setup(w, lane)
         for t in range(1, horizon + 1):
             for g in range(n_groups):
                 w = work[g]

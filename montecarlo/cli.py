@@ -20,7 +20,6 @@ import os
 import re
 import subprocess
 import sys
-import tempfile
 import tomllib
 import warnings
 from collections.abc import Iterator, Sequence
@@ -382,23 +381,6 @@ def _default_output(scenario: Scenario) -> str:
     return f"montecarlo-{safe}.nc"
 
 
-@contextlib.contextmanager
-def _atomic(path: Path) -> Iterator[Path]:
-    """A temporary file beside ``path``, renamed onto it when the block succeeds."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    umask = os.umask(0)
-    os.umask(umask)
-    os.chmod(tmp, 0o666 & ~umask)  # mkstemp's 0600 is for the temporary file only
-    try:
-        yield Path(tmp)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-
-
 def _plain(value: Any) -> Any:
     """A JSON-ready value: numpy scalars to Python, non-finite floats to None."""
     if isinstance(value, np.generic):
@@ -413,7 +395,7 @@ def _write_table(ds: xr.Dataset, table: pd.DataFrame, path: Path, kind: str) -> 
     suffix = path.suffix.lower()
     if suffix == ".nc":
         return export.write(ds, path)
-    with _atomic(path) as tmp:
+    with export.atomic_path(path) as tmp:
         if suffix == ".csv":
             table.to_csv(tmp, index=False)
         elif suffix == ".parquet":
