@@ -151,3 +151,13 @@ def accumulator_total(acc) -> float:
         return float(Fraction(total, 1 << 1074))
     except OverflowError:  # beyond the largest double: the caller sees +-inf and reports it
         return math.inf if total > 0 else -math.inf
+
+
+def accumulator_totals(sums):
+    """:func:`accumulator_total` of every accumulator of a ``(2, ..., WINDOWS)`` array:
+    the totals of d and of d**2, each shaped like ``sums.shape[1:-1]``."""
+    sums = np.asarray(sums)
+    totals = np.empty(sums.shape[:-1])
+    for index in np.ndindex(totals.shape):
+        totals[index] = accumulator_total(sums[index])
+    return totals[0], totals[1]

@@ -370,12 +370,7 @@ class DaskBackend:
 
     def reductions(self, n_paths: int) -> Reductions:
         T = self.plan.horizon
-        sum_d = np.empty((N_MONTHLY, T))
-        sum_d2 = np.empty_like(sum_d)
-        for v in range(N_MONTHLY):
-            for t in range(T):
-                sum_d[v, t] = sketch.accumulator_total(self.sums[0, v, t])
-                sum_d2[v, t] = sketch.accumulator_total(self.sums[1, v, t])
+        sum_d, sum_d2 = sketch.accumulator_totals(self.sums)
         return Reductions(
             n_paths=n_paths, horizon=T, counts=self.counts, sum_d=sum_d, sum_d2=sum_d2,
             shift=self.shift, profitable=self.profitable, ruin_counts=self.ruin,

@@ -247,12 +247,7 @@ class _NumbaBackend:
     def reductions(self, n_paths: int) -> Reductions:
         self._fold()
         sums = self.sums.sum(axis=0)
-        sum_d = np.empty((N_MONTHLY, self.plan.horizon))
-        sum_d2 = np.empty_like(sum_d)
-        for v in range(N_MONTHLY):
-            for t in range(self.plan.horizon):
-                sum_d[v, t] = sketch.accumulator_total(sums[0, v, t])
-                sum_d2[v, t] = sketch.accumulator_total(sums[1, v, t])
+        sum_d, sum_d2 = sketch.accumulator_totals(sums)
         return Reductions(
             n_paths=n_paths, horizon=self.plan.horizon, counts=self.counts, sum_d=sum_d,
             sum_d2=sum_d2, shift=self.shift, profitable=self.profitable.sum(axis=0),

@@ -260,12 +260,7 @@ class CudaBackend:
 
     def reductions(self, n_paths: int) -> Reductions:
         sums = self._sums
-        sum_d = np.empty((N_MONTHLY, self.plan.horizon))
-        sum_d2 = np.empty_like(sum_d)
-        for v in range(N_MONTHLY):
-            for t in range(self.plan.horizon):
-                sum_d[v, t] = sketch.accumulator_total(sums[0, v, t])
-                sum_d2[v, t] = sketch.accumulator_total(sums[1, v, t])
+        sum_d, sum_d2 = sketch.accumulator_totals(sums)
         return Reductions(
             n_paths=n_paths, horizon=self.plan.horizon, counts=self.sketch.copy_to_host(),
             sum_d=sum_d, sum_d2=sum_d2, shift=self.shift,
