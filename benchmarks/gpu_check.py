@@ -437,9 +437,10 @@ def timings(scenario, sizes: list[int], repeats: int) -> dict:
     from numba import cuda
 
     from montecarlo import engine, gpu
+    from montecarlo.backends.plan import Plan
 
     T = int(scenario.horizon_months)
-    plan = engine._Plan(scenario, SEED, False)
+    plan = Plan(scenario, SEED, False)
     shift = engine._shift("cuda", plan)
     backend = gpu.CudaBackend(plan, shift)
     rows = []
@@ -526,9 +527,10 @@ def timings(scenario, sizes: list[int], repeats: int) -> dict:
 def tune(scenario, n: int, repeats: int) -> list[dict]:
     """The cuda backend's rate for each block size and register cap."""
     from montecarlo import engine, gpu
+    from montecarlo.backends.plan import Plan
 
     T = int(scenario.horizon_months)
-    plan = engine._Plan(scenario, SEED, False)
+    plan = Plan(scenario, SEED, False)
     shift = engine._shift("cuda", plan)
     rows = []
     for threads in (64, 128):  # the most shared memory allows

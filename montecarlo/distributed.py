@@ -35,9 +35,8 @@ import numpy as np
 from kernels import model, sketch
 from kernels.layout import N_INPUTS, N_MONTHLY, N_PATH
 
-from .engine import _NO_MASK, _NO_VALUES, SimulationError, _Plan
+from .backends.plan import NO_MASK, NO_VALUES, Plan, Reductions, SimulationError
 from .engine import TASK_PATHS as _ENGINE_TASK_PATHS
-from .results import Reductions
 
 #: Most paths in one task. Besides its paths, a task costs ~0.12-0.15 s of CPU time at a
 #: 60-month horizon (a fresh 39 MB sketch, finding its nonzero cells, one merge, moving
@@ -106,12 +105,12 @@ def merge_partials(a: Partial, b: Partial) -> Partial:
 
 
 @functools.lru_cache(maxsize=4)
-def _worker_plan(scenario_toml: str, seed: int, antithetic: bool, qmc: bool) -> _Plan:
+def _worker_plan(scenario_toml: str, seed: int, antithetic: bool, qmc: bool) -> Plan:
     # Rebuilding a scenario (validation, packing, Cholesky factors) costs about a
     # second, so each worker process does it once per run, not once per task.
     from .scenario import Scenario
 
-    return _Plan(Scenario.from_toml(scenario_toml), seed, antithetic, qmc=qmc)
+    return Plan(Scenario.from_toml(scenario_toml), seed, antithetic, qmc=qmc)
 
 
 def run_task(
@@ -163,7 +162,7 @@ def run_task(
     model.run_paths(
         plan.k0, plan.k1, first, n, plan.antithetic, T,
         p.kinds, p.params, p.data, p.corr_index, p.chol, plan.shock_chol, spec["shift"],
-        values if has_given else _NO_VALUES, mask if has_given else _NO_MASK,
+        values if has_given else NO_VALUES, mask if has_given else NO_MASK,
         plan.stress_mul, plan.stress_add, plan.stress_change,
         counts, sums, profitable, ruin,
         keep_per_path, per_path, keep_inputs, inputs, keep_monthly, monthly,
@@ -222,7 +221,7 @@ class DaskBackend:
 
     Parameters
     ----------
-    plan : montecarlo.engine._Plan
+    plan : montecarlo.backends.plan.Plan
         The validated run.
     shift : numpy.ndarray
         ``(N_MONTHLY, T)``: the shift of the exact sums (path 0's monthly outcomes).
@@ -240,7 +239,7 @@ class DaskBackend:
     name = "dask"
     summation = "exact, order-independent (bitwise reproducible)"
 
-    def __init__(self, plan: _Plan, shift: np.ndarray, *, client=None):
+    def __init__(self, plan: Plan, shift: np.ndarray, *, client=None):
         self.plan = plan
         self.shift = np.ascontiguousarray(shift, dtype=np.float64)
         self.on_paths_done: Callable[[int], None] | None = None

@@ -22,22 +22,13 @@ import numba
 import numpy as np
 import xarray as xr
 
-from kernels import distributions as kd
 from kernels import model, sketch
 from kernels.layout import INPUT_NAMES, MONTHLY_NAMES, N_INPUTS, N_MONTHLY, N_PATH, PATH_NAMES
 from kernels.rng import check_seed
 
 from . import __version__
-from .correlation import psd_cholesky
-from .inputs import sobol_words
-from .results import (
-    DEFAULT_QUANTILES,
-    INPUTS_ATTRS,
-    MONTHLY_META,
-    Reductions,
-    build_dataset,
-    per_path_vars,
-)
+from .backends.plan import Plan, Reductions, SimulationError
+from .results import DEFAULT_QUANTILES, INPUTS_ATTRS, MONTHLY_META, build_dataset, per_path_vars
 from .scenario import FIELDS
 
 #: ``auto``: ``cuda`` when a usable GPU and numba-cuda are present, else ``numba``.
@@ -51,10 +42,6 @@ TASK_PATHS = 4 * model.BLOCK
 PATH_MEMORY_BUDGET = 512 * 2**20
 #: simulate_paths refuses to build a (path, month) tensor larger than this.
 PATHS_TENSOR_LIMIT = 2 * 2**30
-
-
-class SimulationError(ValueError):
-    """An argument of a simulation is invalid; the message names it."""
 
 
 def _as_scenario(scenario):
@@ -97,76 +84,13 @@ def _check_quantiles(quantiles) -> np.ndarray:
     return q
 
 
-class _Plan:
-    """Everything a backend needs about a run, validated once.
-
-    ``given`` is None or ``(values, mask)`` from :func:`_given_inputs`: the
-    static inputs of paths 0 .. rows - 1 in the masked columns.
-    """
-
-    def __init__(self, scenario, seed: int, antithetic: bool, *, qmc: bool = False, given=None):
-        self.scenario = scenario
-        self.packed = scenario.packed()
-        self.shock_chol = np.ascontiguousarray(psd_cholesky(np.asarray(scenario.shock_correlation)))
-        self.horizon = int(scenario.horizon_months)
-        self.seed = seed
-        self.k0 = np.uint32(seed & 0xFFFFFFFF)
-        self.k1 = np.uint32(seed >> 32)
-        self.antithetic = bool(antithetic)
-        self.stress_mul, self.stress_add, self.stress_change = scenario.stress_tables()
-        self.qmc = bool(qmc)
-        self.given = given
-        given_names = () if given is None else [INPUT_NAMES[i] for i in np.flatnonzero(given[1])]
-        uncertain = set(scenario.uncertain_inputs) | set(given_names)
-        self.kept_inputs = tuple(n for n in INPUT_NAMES if n in uncertain)
-        self.kept_columns = np.array(
-            [INPUT_NAMES.index(n) for n in self.kept_inputs], dtype=np.int64
-        )
-        # Quasi-Monte Carlo gives a Sobol dimension to every input whose normal matters:
-        # the uncertain ones and any constant the copula mixes into them.
-        qmc_inputs = set(scenario.uncertain_inputs) | {
-            INPUT_NAMES[i] for i in self.packed.corr_index
-        }
-        self.qmc_columns = np.array(
-            [i for i, n in enumerate(INPUT_NAMES) if n in qmc_inputs], dtype=np.int64
-        )
-
-    @property
-    def static_inputs(self) -> str:
-        if self.given is not None:
-            return "given by the caller where set, else drawn (philox)"
-        if self.qmc:
-            return "randomised quasi-Monte Carlo: scrambled Sobol (scipy.stats.qmc), point = path"
-        return "philox (spec v1)"
-
-    def chunk_inputs(self, first: int, n: int):
-        """``(values, mask)`` of paths first .. first + n - 1: inputs that are not drawn."""
-        if self.given is not None:
-            values, mask = self.given
-            return values[first : first + n], mask
-        if self.qmc and self.qmc_columns.size:
-            words = sobol_words(self.qmc_columns.size, first, n, self.seed, self.antithetic)
-            p = self.packed
-            values = np.empty((n, N_INPUTS))
-            kd.inputs_from_words(
-                words, self.qmc_columns, p.kinds, p.params, p.data, p.corr_index, p.chol, values
-            )
-            return values, np.ones(N_INPUTS, dtype=np.bool_)
-        return _NO_VALUES, _NO_MASK
-
-
-# What a run without given inputs passes the kernels: the mask selects nothing.
-_NO_VALUES = np.zeros((1, N_INPUTS))
-_NO_MASK = np.zeros(N_INPUTS, dtype=np.bool_)
-
-
 class _NumbaBackend:
     """Runs :func:`kernels.model.run_paths` on as many threads as numba has."""
 
     name = "numba"
     summation = "exact, order-independent (bitwise reproducible)"
 
-    def __init__(self, plan: _Plan, shift: np.ndarray):
+    def __init__(self, plan: Plan, shift: np.ndarray):
         self.plan = plan
         self.shift = np.ascontiguousarray(shift)
         self.workers = max(1, numba.get_num_threads())
@@ -265,7 +189,7 @@ class _NumpyBackend:
     summation = "float64 in chunk order"
     workers = 1
 
-    def __init__(self, plan: _Plan, shift: np.ndarray):
+    def __init__(self, plan: Plan, shift: np.ndarray):
         self.plan = plan
         self.shift = shift
         T = plan.horizon
@@ -365,11 +289,11 @@ def _resolve_backend(name: str) -> str:
     return "cuda" if available() else "numba"
 
 
-def _backend(name: str, plan: _Plan, shift: np.ndarray, options: Mapping[str, Any] | None = None):
+def _backend(name: str, plan: Plan, shift: np.ndarray, options: Mapping[str, Any] | None = None):
     return _backend_class(name)(plan, shift, **(options or {}))
 
 
-def _shift(backend_name: str, plan: _Plan) -> np.ndarray:
+def _shift(backend_name: str, plan: Plan) -> np.ndarray:
     """Path 0's monthly outcomes: the shift that keeps variance sums well conditioned.
 
     Every backend uses the CPU kernel's path 0, so all of them share one shift and
@@ -393,7 +317,7 @@ def _progress_bar(enabled, total: int, desc: str):
     return tqdm(total=total, desc=desc, unit="path", unit_scale=True, leave=False)
 
 
-def _provenance(plan: _Plan, backend: str, n_paths: int, chunk: int, extra: dict) -> dict:
+def _provenance(plan: Plan, backend: str, n_paths: int, chunk: int, extra: dict) -> dict:
     return {
         "title": f"montecarlo simulation of scenario '{plan.scenario.name}'",
         "montecarlo_version": __version__,
@@ -527,7 +451,7 @@ def simulate(
             UserWarning,
             stacklevel=2,
         )
-    plan = _Plan(scenario, seed, antithetic, qmc=qmc, given=given)
+    plan = Plan(scenario, seed, antithetic, qmc=qmc, given=given)
     if keep_paths is None:
         keep_paths = limit * (N_PATH + len(plan.kept_inputs)) * 8 <= PATH_MEMORY_BUDGET
     targets = _check_precision(precision, keep_paths)
@@ -694,7 +618,7 @@ def _check_precision(precision, keep_paths: bool) -> dict[str, tuple[str, float]
     return out
 
 
-def _precision_status(targets, engine, n: int, plan: _Plan, kept_per_path):
+def _precision_status(targets, engine, n: int, plan: Plan, kept_per_path):
     """(estimate, standard error, goal) of each target metric after n paths."""
     T = plan.horizon
     status = []
@@ -768,7 +692,7 @@ def simulate_paths(
     given = None if inputs is None else _given_inputs(inputs, scenario, n_paths)
     if qmc and given is not None:
         raise SimulationError("qmc and inputs exclude each other: given inputs are not drawn")
-    plan = _Plan(scenario, seed, antithetic, qmc=qmc, given=given)
+    plan = Plan(scenario, seed, antithetic, qmc=qmc, given=given)
     size = n_paths * N_MONTHLY * plan.horizon * 8
     if size > PATHS_TENSOR_LIMIT:
         raise SimulationError(

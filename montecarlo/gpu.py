@@ -24,7 +24,7 @@ from kernels import sketch
 from kernels.layout import N_INPUTS, N_MONTHLY, N_PATH
 from kernels.model import LANES
 
-from .results import Reductions
+from .backends.plan import Reductions, SimulationError
 
 #: Threads per block: 64 or 128 (shared memory); see :data:`kernels.cuda_model.THREADS`.
 THREADS = 64
@@ -45,12 +45,6 @@ MAX_LAUNCH_PATHS = 1 << 32
 INSTALL_HINT = "pip install 'montecarlo[gpu]'"
 
 
-def _error(message: str):
-    from .engine import SimulationError  # the engine imports this module lazily, too
-
-    return SimulationError(message)
-
-
 def _simulating() -> bool:
     from numba.core import config
 
@@ -62,7 +56,7 @@ def _kernels():
     try:
         return importlib.import_module("kernels.cuda_model")
     except ImportError as err:
-        raise _error(f"backend='cuda' needs numba-cuda ({INSTALL_HINT}); {err}") from err
+        raise SimulationError(f"backend='cuda' needs numba-cuda ({INSTALL_HINT}); {err}") from err
 
 
 def _gpu_problem() -> str | None:
@@ -116,7 +110,7 @@ class CudaBackend:
 
     Parameters
     ----------
-    plan : montecarlo.engine._Plan
+    plan : montecarlo.backends.plan.Plan
         The run.
     shift : numpy.ndarray
         (9, T) shift of the variance sums (the engine's ``_shift``).
@@ -143,7 +137,7 @@ class CudaBackend:
         kernels = _kernels()
         problem = _gpu_problem()
         if problem is not None:
-            raise _error(
+            raise SimulationError(
                 f"backend='cuda' needs an NVIDIA GPU: {problem}; use backend='numba', or "
                 f"backend='auto', which picks the GPU only where there is one"
             )

@@ -7,14 +7,13 @@ of results never depend on the backend.
 
 from __future__ import annotations
 
-import dataclasses
-
 import numpy as np
 import xarray as xr
 
 from kernels import sketch
 from kernels.layout import MONTH_OUTCOMES, MONTHLY_NAMES, PATH_NAMES
 
+from .backends.plan import Reductions
 from .scenario import FIELDS
 
 #: Quantile levels reported by default.
@@ -51,23 +50,6 @@ INPUTS_ATTRS = {
     "units": "per input: see the input_unit coordinate",
     "long_name": "sampled static inputs (simulate keeps the uncertain ones)",
 }
-
-
-@dataclasses.dataclass
-class Reductions:
-    """What a backend hands back: mergeable reductions over n_paths paths."""
-
-    n_paths: int
-    horizon: int
-    counts: np.ndarray  # int64 (9, T, N_BUCKETS): sketch counts
-    sum_d: np.ndarray  # float64 (9, T): sum of x - shift
-    sum_d2: np.ndarray  # float64 (9, T): sum of (x - shift)**2
-    shift: np.ndarray  # float64 (9, T)
-    profitable: np.ndarray  # int64 (T,)
-    ruin_counts: np.ndarray  # int64 (T + 2,): paths by ruin month, T + 1 = never
-    per_path: np.ndarray | None = None  # float64 (n, 8)
-    inputs: np.ndarray | None = None  # float64 (n, n_kept_inputs)
-    input_names: tuple[str, ...] = ()
 
 
 def sketch_quantiles(counts: np.ndarray, quantiles: np.ndarray) -> np.ndarray:

@@ -23,6 +23,7 @@ from kernels import sketch  # noqa: E402
 from kernels.layout import MONTHLY_NAMES, N_MONTHLY, PATH_NAMES  # noqa: E402
 from montecarlo import distributions as md  # noqa: E402
 from montecarlo import engine, gpu  # noqa: E402
+from montecarlo.backends.plan import Plan  # noqa: E402
 from montecarlo.engine import SimulationError, simulate, simulate_paths  # noqa: E402
 from montecarlo.scenario import Scenario  # noqa: E402
 
@@ -172,7 +173,7 @@ def test_running_reductions_match_numba(launch):
     # What precision targets read after each chunk: event counts and exact running sums.
     launch(64, 1)
     s = scenario(stressed=True)
-    plan = engine._Plan(s, SEED, False)
+    plan = Plan(s, SEED, False)
     shift = engine._shift("cuda", plan)
     cuda_backend = gpu.CudaBackend(plan, shift)
     numba_backend = engine._NumbaBackend(plan, shift)
@@ -198,7 +199,7 @@ def test_running_reductions_match_numba(launch):
 
 
 def test_chunks_must_start_on_a_lane_group():
-    plan = engine._Plan(scenario(), SEED, False)
+    plan = Plan(scenario(), SEED, False)
     backend = gpu.CudaBackend(plan, np.zeros((N_MONTHLY, plan.horizon)))
     with pytest.raises(ValueError, match="multiple of 64"):
         backend.run(3, 5, keep_per_path=True, keep_inputs=False, keep_monthly=False)

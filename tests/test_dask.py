@@ -22,7 +22,8 @@ from hypothesis import strategies as st
 from kernels import model
 from kernels.layout import N_MONTHLY
 from montecarlo import distributed as mdd
-from montecarlo.engine import SimulationError, _NumbaBackend, _Plan, _shift, simulate
+from montecarlo.backends.plan import Plan
+from montecarlo.engine import SimulationError, _NumbaBackend, _shift, simulate
 from montecarlo.scenario import Scenario, ScenarioError
 
 SCENARIO = Scenario.preset("self-hosted").replace(horizon_months=24, generation_jump_rate=2.0)
@@ -161,7 +162,7 @@ def test_precision_targets_run_the_same_steps(two, small_tasks):
 
 def test_backend_level_rows_and_reductions_agree(two, small_tasks):
     """run() with every kept array, as simulate_paths would ask (it refuses dask)."""
-    plan = _Plan(SCENARIO, SEED, False)
+    plan = Plan(SCENARIO, SEED, False)
     shift = _shift("numba", plan)
     keep = {"keep_per_path": True, "keep_inputs": True, "keep_monthly": True}
     dask = mdd.DaskBackend(plan, shift, client=two)
@@ -245,7 +246,7 @@ def test_a_worker_killed_mid_run_changes_nothing(two, monkeypatch):
 
 
 def test_an_interrupt_cancels_the_outstanding_tasks(two, small_tasks):
-    plan = _Plan(SCENARIO, SEED, False)
+    plan = Plan(SCENARIO, SEED, False)
     backend = mdd.DaskBackend(plan, _shift("numba", plan), client=two)
 
     def interrupt(paths: int):
@@ -265,7 +266,7 @@ def test_a_failing_task_raises_its_error_after_retries_and_cancels_the_rest(
     two, small_tasks, monkeypatch
 ):
     monkeypatch.setattr(mdd, "RETRIES", 1)
-    plan = _Plan(SCENARIO, SEED, False)
+    plan = Plan(SCENARIO, SEED, False)
     backend = mdd.DaskBackend(plan, _shift("numba", plan), client=two)
     backend.spec = {**backend.spec, "scenario": 'name = "broken"\nhorizon_months = 0\n'}
     try:
@@ -277,7 +278,7 @@ def test_a_failing_task_raises_its_error_after_retries_and_cancels_the_rest(
 
 
 def test_progress_reports_every_task(two, small_tasks):
-    plan = _Plan(SCENARIO, SEED, False)
+    plan = Plan(SCENARIO, SEED, False)
     backend = mdd.DaskBackend(plan, _shift("numba", plan), client=two)
     done = []
     backend.on_paths_done = done.append
@@ -312,7 +313,7 @@ def test_a_client_of_another_type_is_refused():
 # Pieces
 # ------------------------------------------------------------------------------------------
 def test_tasks_share_a_chunk_among_the_threads_without_splitting_it_finer(two):
-    plan = _Plan(SCENARIO, SEED, False)
+    plan = Plan(SCENARIO, SEED, False)
     backend = mdd.DaskBackend(plan, np.zeros((N_MONTHLY, plan.horizon)), client=two)
     threads = sum(two.nthreads().values())
     try:
