@@ -437,6 +437,7 @@ def timings(scenario, sizes: list[int], repeats: int) -> dict:
     from numba import cuda
 
     from montecarlo import engine, gpu
+    from montecarlo.backends.numba import NumbaBackend
     from montecarlo.backends.plan import Plan
 
     T = int(scenario.horizon_months)
@@ -503,7 +504,7 @@ def timings(scenario, sizes: list[int], repeats: int) -> dict:
             rows.append({"key": "cupy", "variant": cupy_name, "paths": n, "note": note})
 
     n_cpu = max(64, sizes[0] // 10)
-    cpu = engine._NumbaBackend(plan, shift)
+    cpu = NumbaBackend(plan, shift)
     try:
         med, times = _median_seconds(
             lambda: cpu.run(0, n_cpu, keep_per_path=False, keep_inputs=False, keep_monthly=False),

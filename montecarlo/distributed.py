@@ -35,8 +35,8 @@ import numpy as np
 from kernels import model, sketch
 from kernels.layout import N_INPUTS, N_MONTHLY, N_PATH
 
+from .backends.numba import TASK_PATHS as _NUMBA_TASK_PATHS
 from .backends.plan import NO_MASK, NO_VALUES, Plan, Reductions, SimulationError
-from .engine import TASK_PATHS as _ENGINE_TASK_PATHS
 
 #: Most paths in one task. Besides its paths, a task costs ~0.12-0.15 s of CPU time at a
 #: 60-month horizon (a fresh 39 MB sketch, finding its nonzero cells, one merge, moving
@@ -47,7 +47,7 @@ TASK_PATHS = 1 << 17
 #: Fewest paths in a task, unless the chunk is smaller (a multiple of LANES): a chunk
 #: smaller than one TASK_PATHS task per worker thread is shared among the threads, but
 #: not in tasks so small that their fixed cost dominates.
-MIN_TASK_PATHS = _ENGINE_TASK_PATHS
+MIN_TASK_PATHS = _NUMBA_TASK_PATHS
 #: Times dask runs a task again after it failed or its worker died.
 RETRIES = 3
 #: Seconds to wait for a scheduler given by address.

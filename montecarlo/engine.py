@@ -10,15 +10,12 @@ do not depend on the chunk size or the thread count.
 from __future__ import annotations
 
 import math
-import queue
 import sys
 import time
 import warnings
 from collections.abc import Mapping
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-import numba
 import numpy as np
 import xarray as xr
 
@@ -27,17 +24,16 @@ from kernels.layout import INPUT_NAMES, MONTHLY_NAMES, N_INPUTS, N_MONTHLY, N_PA
 from kernels.rng import check_seed
 
 from . import __version__
-from .backends.plan import Plan, Reductions, SimulationError
+from .backends import BACKENDS as BACKENDS  # re-exported: the CLI offers these
+from .backends import backend_class, resolve
+from .backends.plan import Plan
+from .backends.plan import SimulationError as SimulationError  # re-exported: callers catch it
 from .results import DEFAULT_QUANTILES, INPUTS_ATTRS, MONTHLY_META, build_dataset, per_path_vars
 from .scenario import FIELDS
 
-#: ``auto``: ``cuda`` when a usable GPU and numba-cuda are present, else ``numba``.
-BACKENDS = ("numba", "numpy", "cuda", "dask", "auto")
 #: Paths per chunk when the caller does not say (numba backend; the numpy
 #: reference keeps whole (paths, 9, months) tensors, so it takes smaller ones).
 DEFAULT_CHUNK_PATHS = {"numba": 1 << 18, "numpy": 1 << 13, "cuda": 1 << 22, "dask": 1 << 20}
-#: Paths in one work item of the numba backend (a multiple of the kernel's LANES).
-TASK_PATHS = 4 * model.BLOCK
 #: Per-path outcomes and uncertain inputs are kept by default while they fit this.
 PATH_MEMORY_BUDGET = 512 * 2**20
 #: simulate_paths refuses to build a (path, month) tensor larger than this.
@@ -84,213 +80,8 @@ def _check_quantiles(quantiles) -> np.ndarray:
     return q
 
 
-class _NumbaBackend:
-    """Runs :func:`kernels.model.run_paths` on as many threads as numba has."""
-
-    name = "numba"
-    summation = "exact, order-independent (bitwise reproducible)"
-
-    def __init__(self, plan: Plan, shift: np.ndarray):
-        self.plan = plan
-        self.shift = np.ascontiguousarray(shift)
-        self.workers = max(1, numba.get_num_threads())
-        T = plan.horizon
-        w = self.workers
-        self.sketch = np.zeros((w, N_MONTHLY, T, sketch.N_BUCKETS), dtype=np.uint32)
-        self.sums = np.zeros((w, 2, N_MONTHLY, T, sketch.ACCUMULATOR_WINDOWS), dtype=np.int64)
-        self.profitable = np.zeros((w, T), dtype=np.int64)
-        self.ruin = np.zeros((w, T + 2), dtype=np.int64)
-        self.counts = np.zeros((N_MONTHLY, T, sketch.N_BUCKETS), dtype=np.int64)
-        self.unfolded = 0
-        self.pool = ThreadPoolExecutor(self.workers, thread_name_prefix="montecarlo")
-
-    def run(
-        self, first: int, n: int, *, keep_per_path: bool, keep_inputs: bool, keep_monthly: bool
-    ):
-        p = self.plan
-        per_path = np.empty((n if keep_per_path else 1, N_PATH))
-        inputs = np.empty((n if keep_inputs else 1, N_INPUTS))
-        monthly = np.empty((n if keep_monthly else 1, N_MONTHLY, p.horizon))
-        # Work items of TASK_PATHS paths go to whichever thread is free, each taking a
-        # free set of reduction arrays: on a shared machine a slowed thread then delays
-        # the run by one item, not by half of it. Which set reduces which item changes
-        # nothing, since every reduction is a sum of integers.
-        slots: queue.SimpleQueue[int] = queue.SimpleQueue()
-        for w in range(self.workers):
-            slots.put(w)
-        given, mask = p.chunk_inputs(first, n)
-        has_given = bool(mask.any())
-
-        def rows(array, keep, lo, hi):
-            return array[lo:hi] if keep else array
-
-        def work(lo: int, hi: int):
-            w = slots.get()
-            try:
-                model.run_paths(
-                    p.k0, p.k1, first + lo, hi - lo, p.antithetic, p.horizon,
-                    p.packed.kinds, p.packed.params, p.packed.data, p.packed.corr_index,
-                    p.packed.chol, p.shock_chol, self.shift,
-                    rows(given, has_given, lo, hi), mask,
-                    p.stress_mul, p.stress_add, p.stress_change,
-                    self.sketch[w], self.sums[w], self.profitable[w], self.ruin[w],
-                    keep_per_path, rows(per_path, keep_per_path, lo, hi),
-                    keep_inputs, rows(inputs, keep_inputs, lo, hi),
-                    keep_monthly, rows(monthly, keep_monthly, lo, hi),
-                )  # fmt: skip
-            finally:
-                slots.put(w)
-
-        tasks = [
-            self.pool.submit(work, lo, min(lo + TASK_PATHS, n)) for lo in range(0, n, TASK_PATHS)
-        ]
-        for task in tasks:
-            task.result()
-        self.unfolded += n
-        if self.unfolded > 2**31:  # uint32 counts: fold long before they could wrap
-            self._fold()
-        return per_path, inputs, monthly
-
-    def ruined_by(self, t: int) -> int:
-        return int(self.ruin[:, 1 : t + 1].sum())
-
-    def profitable_in(self, t: int) -> int:
-        return int(self.profitable[:, t - 1].sum())
-
-    def running_sums(self, v: int, t: int) -> tuple[float, float]:
-        sums = self.sums[:, :, v, t].sum(axis=0)
-        return sketch.accumulator_total(sums[0]), sketch.accumulator_total(sums[1])
-
-    def _fold(self):
-        """Add the per-worker uint32 sketch counts into the int64 totals, in place."""
-        for w in range(self.workers):
-            np.add(self.counts, self.sketch[w], out=self.counts, casting="unsafe")
-            self.sketch[w] = 0
-        self.unfolded = 0
-
-    def reductions(self, n_paths: int) -> Reductions:
-        self._fold()
-        sums = self.sums.sum(axis=0)
-        sum_d, sum_d2 = sketch.accumulator_totals(sums)
-        return Reductions(
-            n_paths=n_paths, horizon=self.plan.horizon, counts=self.counts, sum_d=sum_d,
-            sum_d2=sum_d2, shift=self.shift, profitable=self.profitable.sum(axis=0),
-            ruin_counts=self.ruin.sum(axis=0),
-        )  # fmt: skip
-
-    def close(self):
-        self.pool.shutdown(wait=True, cancel_futures=True)
-
-
-class _NumpyBackend:
-    """The independent numpy reference (:mod:`kernels.reference_model`), chunk by chunk."""
-
-    name = "numpy"
-    summation = "float64 in chunk order"
-    workers = 1
-
-    def __init__(self, plan: Plan, shift: np.ndarray):
-        self.plan = plan
-        self.shift = shift
-        T = plan.horizon
-        self.counts = np.zeros((N_MONTHLY, T, sketch.N_BUCKETS), dtype=np.int64)
-        self.sum_d = np.zeros((N_MONTHLY, T))
-        self.sum_d2 = np.zeros((N_MONTHLY, T))
-        self.profitable = np.zeros(T, dtype=np.int64)
-        self.ruin = np.zeros(T + 2, dtype=np.int64)
-
-    def run(
-        self, first: int, n: int, *, keep_per_path: bool, keep_inputs: bool, keep_monthly: bool
-    ):
-        p = self.plan
-        values, mask = p.chunk_inputs(first, n)
-        # Overflow becomes inf as in the kernel; the sketch's invalid bucket and
-        # build_dataset report it as a FloatingPointError rather than a warning per step.
-        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-            return self._run(p, values, mask, first, n)
-
-    def _run(self, p, values, mask, first: int, n: int):
-        from kernels import reference
-        from kernels.reference_model import run_reference
-
-        T = p.horizon
-        out = run_reference(
-            p.packed, p.shock_chol, T, seed=p.seed,
-            paths=np.arange(first, first + n, dtype=np.uint64), antithetic=p.antithetic,
-            stress=(p.stress_mul, p.stress_add) if p.stress_change.any() else None,
-            given=(values, mask) if mask.any() else None,
-        )  # fmt: skip
-        monthly = out["monthly"]
-        buckets = reference.sketch_bucket(
-            monthly, sketch.MANTISSA_BITS, sketch.MIN_EXPONENT, sketch.N_POSITIVE
-        )
-        cell = (np.arange(N_MONTHLY)[:, None] * T + np.arange(T)[None, :]) * sketch.N_BUCKETS
-        flat = np.bincount((buckets + cell).ravel(), minlength=self.counts.size)
-        self.counts += flat.reshape(self.counts.shape)
-        d = monthly - self.shift
-        self.sum_d += d.sum(axis=0)
-        self.sum_d2 += (d * d).sum(axis=0)
-        self.profitable += (monthly[:, MONTHLY_NAMES.index("operating_profit"), :] > 0).sum(axis=0)
-        ruin = out["per_path"][:, PATH_NAMES.index("ruin_month")].astype(np.int64)
-        self.ruin += np.bincount(ruin, minlength=T + 2)
-        return out["per_path"], out["inputs"], monthly
-
-    def ruined_by(self, t: int) -> int:
-        return int(self.ruin[1 : t + 1].sum())
-
-    def profitable_in(self, t: int) -> int:
-        return int(self.profitable[t - 1])
-
-    def running_sums(self, v: int, t: int) -> tuple[float, float]:
-        return float(self.sum_d[v, t]), float(self.sum_d2[v, t])
-
-    def reductions(self, n_paths: int) -> Reductions:
-        return Reductions(
-            n_paths=n_paths, horizon=self.plan.horizon, counts=self.counts, sum_d=self.sum_d,
-            sum_d2=self.sum_d2, shift=self.shift, profitable=self.profitable,
-            ruin_counts=self.ruin,
-        )  # fmt: skip
-
-    def close(self):
-        pass
-
-
-def _backend_class(name: str):
-    """The class of a backend. Every backend has ``name`` and ``workers`` and the methods
-    ``run(first, n, *, keep_per_path, keep_inputs, keep_monthly) -> (per_path, inputs,
-    monthly)``, ``ruined_by(t)``, ``profitable_in(t)``, ``running_sums(v, t)``,
-    ``reductions(n_paths) -> Reductions`` and ``close()``, as the two above; the GPU and
-    cluster ones live in their own modules, imported only when asked for."""
-    if name == "numba":
-        return _NumbaBackend
-    if name == "numpy":
-        return _NumpyBackend
-    if name == "cuda":
-        from .gpu import CudaBackend
-
-        return CudaBackend
-    if name == "dask":
-        from .distributed import DaskBackend
-
-        return DaskBackend
-    raise SimulationError(f"backend must be one of {list(BACKENDS)}, got {name!r}")
-
-
-def _resolve_backend(name: str) -> str:
-    """``auto`` becomes ``cuda`` where a GPU can run the model, else ``numba``."""
-    if name not in BACKENDS:
-        raise SimulationError(f"backend must be one of {list(BACKENDS)}, got {name!r}")
-    if name != "auto":
-        return name
-    try:
-        from .gpu import available
-    except ImportError:
-        return "numba"
-    return "cuda" if available() else "numba"
-
-
 def _backend(name: str, plan: Plan, shift: np.ndarray, options: Mapping[str, Any] | None = None):
-    return _backend_class(name)(plan, shift, **(options or {}))
+    return backend_class(name)(plan, shift, **(options or {}))
 
 
 def _shift(backend_name: str, plan: Plan) -> np.ndarray:
@@ -425,7 +216,7 @@ def simulate(
     seed = check_seed(seed)
     q = _check_quantiles(quantiles)
     requested = backend
-    backend = _resolve_backend(backend)
+    backend = resolve(backend)
     if client is not None and backend != "dask":
         raise SimulationError(f"client is for backend='dask', not backend={backend!r}")
     options = {"client": client} if backend == "dask" else {}
@@ -684,7 +475,7 @@ def simulate_paths(
     scenario = _as_scenario(scenario)
     n_paths = _positive_int("n_paths", n_paths)
     seed = check_seed(seed)
-    backend = _resolve_backend(backend)
+    backend = resolve(backend)
     if backend == "dask":
         raise SimulationError("simulate_paths runs in this process; use simulate() for dask")
     _check_bool("antithetic", antithetic)

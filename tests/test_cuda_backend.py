@@ -23,6 +23,7 @@ from kernels import sketch  # noqa: E402
 from kernels.layout import MONTHLY_NAMES, N_MONTHLY, PATH_NAMES  # noqa: E402
 from montecarlo import distributions as md  # noqa: E402
 from montecarlo import engine, gpu  # noqa: E402
+from montecarlo.backends.numba import NumbaBackend  # noqa: E402
 from montecarlo.backends.plan import Plan  # noqa: E402
 from montecarlo.engine import SimulationError, simulate, simulate_paths  # noqa: E402
 from montecarlo.scenario import Scenario  # noqa: E402
@@ -176,7 +177,7 @@ def test_running_reductions_match_numba(launch):
     plan = Plan(s, SEED, False)
     shift = engine._shift("cuda", plan)
     cuda_backend = gpu.CudaBackend(plan, shift)
-    numba_backend = engine._NumbaBackend(plan, shift)
+    numba_backend = NumbaBackend(plan, shift)
     try:
         for backend in (cuda_backend, numba_backend):
             for first, n in ((0, 64), (64, 6)):

@@ -22,8 +22,9 @@ from hypothesis import strategies as st
 from kernels import model
 from kernels.layout import N_MONTHLY
 from montecarlo import distributed as mdd
+from montecarlo.backends.numba import NumbaBackend
 from montecarlo.backends.plan import Plan
-from montecarlo.engine import SimulationError, _NumbaBackend, _shift, simulate
+from montecarlo.engine import SimulationError, _shift, simulate
 from montecarlo.scenario import Scenario, ScenarioError
 
 SCENARIO = Scenario.preset("self-hosted").replace(horizon_months=24, generation_jump_rate=2.0)
@@ -166,7 +167,7 @@ def test_backend_level_rows_and_reductions_agree(two, small_tasks):
     shift = _shift("numba", plan)
     keep = {"keep_per_path": True, "keep_inputs": True, "keep_monthly": True}
     dask = mdd.DaskBackend(plan, shift, client=two)
-    numba = _NumbaBackend(plan, shift)
+    numba = NumbaBackend(plan, shift)
     # What travels with each task is plain data: no pickled scenario or plan.
     assert Scenario.from_toml(dask.spec["scenario"]) == SCENARIO
     assert {type(v) for v in dask.spec.values()} <= {str, int, bool, np.ndarray, type(None)}
