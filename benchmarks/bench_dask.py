@@ -41,7 +41,7 @@ import time
 import distributed
 import numba
 
-from montecarlo import distributed as mdd
+from montecarlo.backends import dask as mdd
 from montecarlo.bench import machine_info, write_json
 from montecarlo.engine import DEFAULT_CHUNK_PATHS, simulate
 from montecarlo.scenario import Scenario

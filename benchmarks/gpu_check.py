@@ -436,7 +436,8 @@ def timings(scenario, sizes: list[int], repeats: int) -> dict:
     import numpy as np
     from numba import cuda
 
-    from montecarlo import engine, gpu
+    from montecarlo import engine
+    from montecarlo.backends import cuda as gpu
     from montecarlo.backends.numba import NumbaBackend
     from montecarlo.backends.plan import Plan
 
@@ -527,7 +528,8 @@ def timings(scenario, sizes: list[int], repeats: int) -> dict:
 
 def tune(scenario, n: int, repeats: int) -> list[dict]:
     """The cuda backend's rate for each block size and register cap."""
-    from montecarlo import engine, gpu
+    from montecarlo import engine
+    from montecarlo.backends import cuda as gpu
     from montecarlo.backends.plan import Plan
 
     T = int(scenario.horizon_months)
@@ -631,7 +633,7 @@ def main(argv=None) -> int:
     if args.ptx:
         return compile_ptx(args.ptx)
 
-    from montecarlo import gpu
+    from montecarlo.backends import cuda as gpu
 
     if not gpu.available():
         reason = "numba-cuda's simulator is on" if gpu._simulating() else None

@@ -252,7 +252,7 @@ def simulate(
     if backend == "dask" and chunk_paths is None:
         # A chunk never splits finer than a task per worker thread: grow it with the
         # cluster so tasks keep the size at which their overhead stays small (docs/dask.md).
-        from .distributed import TASK_PATHS
+        from .backends.dask import TASK_PATHS
 
         threads = sum(engine.client.nthreads().values())
         chunk = max(chunk, 2 * TASK_PATHS * threads)

@@ -22,7 +22,8 @@ import kernels  # noqa: E402
 from kernels import sketch  # noqa: E402
 from kernels.layout import MONTHLY_NAMES, N_MONTHLY, PATH_NAMES  # noqa: E402
 from montecarlo import distributions as md  # noqa: E402
-from montecarlo import engine, gpu  # noqa: E402
+from montecarlo import engine  # noqa: E402
+from montecarlo.backends import cuda as gpu  # noqa: E402
 from montecarlo.backends.numba import NumbaBackend  # noqa: E402
 from montecarlo.backends.plan import Plan  # noqa: E402
 from montecarlo.engine import SimulationError, simulate, simulate_paths  # noqa: E402

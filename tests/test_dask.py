@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 
 from kernels import model
 from kernels.layout import N_MONTHLY
-from montecarlo import distributed as mdd
+from montecarlo.backends import dask as mdd
 from montecarlo.backends.numba import NumbaBackend
 from montecarlo.backends.plan import Plan
 from montecarlo.engine import SimulationError, _shift, simulate

@@ -30,11 +30,11 @@ def backend_class(name: str) -> type:
     if name == "numpy":
         return NumpyBackend
     if name == "cuda":
-        from ..gpu import CudaBackend
+        from .cuda import CudaBackend
 
         return CudaBackend
     if name == "dask":
-        from ..distributed import DaskBackend
+        from .dask import DaskBackend
 
         return DaskBackend
     raise SimulationError(f"backend must be one of {list(BACKENDS)}, got {name!r}")
@@ -47,7 +47,7 @@ def resolve(name: str) -> str:
     if name != "auto":
         return name
     try:
-        from ..gpu import available
+        from .cuda import available
     except ImportError:
         return "numba"
     return "cuda" if available() else "numba"

@@ -7,7 +7,7 @@ sums of each 64-path group's partial sums, event counts), kept on the device for
 whole run and copied back once.
 
 numba-cuda is optional (the ``gpu`` extra). This module imports it only when a
-backend is made or :func:`available` is asked, so the engine can import it anywhere.
+backend is made or :func:`available` is asked, so it imports where numba-cuda is missing.
 Under numba-cuda's simulator (``NUMBA_ENABLE_CUDASIM=1``) the backend runs, as
 plain Python, which is how CI tests it without a GPU; :func:`available` then says
 False, so ``backend="auto"`` never picks a simulation.
@@ -24,7 +24,7 @@ from kernels import sketch
 from kernels.layout import N_INPUTS, N_MONTHLY, N_PATH
 from kernels.model import LANES
 
-from .backends.plan import Reductions, SimulationError
+from .plan import Reductions, SimulationError
 
 #: Threads per block: 64 or 128 (shared memory); see :data:`kernels.cuda_model.THREADS`.
 THREADS = 64
@@ -113,7 +113,7 @@ class CudaBackend:
     plan : montecarlo.backends.plan.Plan
         The run.
     shift : numpy.ndarray
-        (9, T) shift of the variance sums (the engine's ``_shift``).
+        (9, T) shift of the variance sums (path 0's monthly outcomes).
     threads, blocks, max_registers : int, optional
         Launch shape and register cap (defaults: the module's THREADS, BLOCKS and
         MAX_REGISTERS). None of them changes results.
@@ -262,5 +262,5 @@ class CudaBackend:
         )  # fmt: skip
 
     def close(self):
-        # The reductions stay on the device: the engine asks for them after closing.
+        # The reductions stay on the device: the caller asks for them after closing.
         self._cuda.synchronize()

@@ -1,6 +1,6 @@
 """``backend="dask"``: chunks of paths as tasks on a dask.distributed cluster.
 
-Each chunk the engine asks for is split into tasks of consecutive paths (the
+Each chunk the caller asks for is split into tasks of consecutive paths (the
 first path of each a multiple of :data:`kernels.model.LANES`). A task is
 :func:`run_task`: from plain data (the scenario as TOML text, the seed, the
 antithetic and qmc flags, the shift, and the caller-given input rows if any) it
@@ -35,8 +35,8 @@ import numpy as np
 from kernels import model, sketch
 from kernels.layout import N_INPUTS, N_MONTHLY, N_PATH
 
-from .backends.numba import TASK_PATHS as _NUMBA_TASK_PATHS
-from .backends.plan import NO_MASK, NO_VALUES, Plan, Reductions, SimulationError
+from .numba import TASK_PATHS as _NUMBA_TASK_PATHS
+from .plan import NO_MASK, NO_VALUES, Plan, Reductions, SimulationError
 
 #: Most paths in one task. Besides its paths, a task costs ~0.12-0.15 s of CPU time at a
 #: 60-month horizon (a fresh 39 MB sketch, finding its nonzero cells, one merge, moving
@@ -108,7 +108,7 @@ def merge_partials(a: Partial, b: Partial) -> Partial:
 def _worker_plan(scenario_toml: str, seed: int, antithetic: bool, qmc: bool) -> Plan:
     # Rebuilding a scenario (validation, packing, Cholesky factors) costs about a
     # second, so each worker process does it once per run, not once per task.
-    from .scenario import Scenario
+    from ..scenario import Scenario
 
     return Plan(Scenario.from_toml(scenario_toml), seed, antithetic, qmc=qmc)
 
