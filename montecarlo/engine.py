@@ -1,10 +1,11 @@
-"""The simulation engine: chunks, backends, seeds, progress, and the public entry points.
+"""The simulation engine: the public entry points, chunks, precision targets, progress.
 
-A run is split into chunks of paths. Each backend reduces a chunk into the
-same mergeable reductions (sketch counts, sums, event counts; see
-:mod:`montecarlo.results`), so memory is bounded by the chunk and the
-per-path outputs kept, not by the number of paths, and the results of a run
-do not depend on the chunk size or the thread count.
+A run is validated once into a :class:`~montecarlo.backends.plan.Plan` and split into
+chunks of paths. A backend (:mod:`montecarlo.backends`) reduces each chunk into the
+same mergeable reductions (sketch counts, sums, event counts), so memory is bounded by
+the chunk and the per-path outputs kept, not by the number of paths, and the results
+of a run do not depend on the chunk size or the thread count. The engine turns the
+reductions into the Dataset (:mod:`montecarlo.results`) with the run's provenance.
 """
 
 from __future__ import annotations
