@@ -29,6 +29,7 @@ except ImportError as err:  # pragma: no cover - exercised only without the extr
     raise ImportError("the CUDA backend needs numba-cuda: pip install 'montecarlo[gpu]'") from err
 
 from . import distributions as _distributions  # noqa: F401 - registers its building blocks
+from . import elementary as _elementary  # noqa: F401
 from . import model as _model  # noqa: F401
 from . import processes as _processes  # noqa: F401
 from . import rng as _rng  # noqa: F401
@@ -45,15 +46,20 @@ def _with_module(fn, module):
 
 
 def _float_bits(x):
-    """The IEEE-754 bits of a float64 as an int64 (``kernels.sketch.float_bits`` on a GPU)."""
+    """The IEEE-754 bits of a float64 as an int64 (``kernels.elementary.float_bits`` on a GPU)."""
     return libdevice.double_as_longlong(x)
+
+
+def _bits_float(b):
+    """The float64 of IEEE-754 bits (``kernels.elementary.bits_float`` on a GPU)."""
+    return libdevice.longlong_as_double(b)
 
 
 #: GPU bodies of CPU-only primitives, by building block, kept here rather than in the
 #: block's ``cuda_source``: a device function cannot import (numba-cuda rejects the
 #: IMPORT_NAME opcode), and only this module may import numba.cuda at its top. Each
 #: keeps this module's namespace, which holds ``libdevice``.
-_GPU_BODIES = {"float_bits": _float_bits}
+_GPU_BODIES = {"float_bits": _float_bits, "bits_float": _bits_float}
 
 
 @cache

@@ -16,6 +16,7 @@ import math
 import numba
 import numpy as np
 
+from .elementary import exp
 from .layout import (
     CONSTANT,
     DISCRETE,
@@ -28,7 +29,7 @@ from .layout import (
     UNIFORM,
 )
 from .rng import draw_block, inverse_normal_cdf, normal, normal_cdf
-from .target import device
+from .target import FASTMATH, device
 
 KIND_NAMES = {
     CONSTANT: "constant",
@@ -43,20 +44,19 @@ KIND_NAMES = {
 }
 
 
-@device
-def _hermite_table(z, z_min, dz, data, offset, n):
-    """Cubic Hermite interpolation of tabulated (x, dx/dz) on a uniform z grid."""
-    s = (z - z_min) / dz
-    if s <= 0.0:
-        return data[offset]
-    if s >= n - 1:
-        return data[offset + n - 1]
-    i = min(int(s), n - 2)
-    t = s - i
-    x0 = data[offset + i]
-    x1 = data[offset + i + 1]
-    d0 = data[offset + n + i] * dz
-    d1 = data[offset + n + i + 1] * dz
+@device(inline=True)
+def table_point(z, z_min, dz, n):
+    """Where ``z`` falls on a table of ``n`` points from ``z_min`` by ``dz``: the
+    interval i and the fraction t in [0, 1] (clamped to the table's ends)."""
+    s = min(max((z - z_min) / dz, 0.0), n - 1.0)
+    i = min(np.int64(s), np.int64(n - 2))
+    return i, s - np.float64(i)
+
+
+@device(inline=True)
+def hermite(t, x0, x1, d0, d1):
+    """Cubic Hermite interpolation between (x0, slope d0) and (x1, slope d1), slopes per
+    interval; t = 0 gives x0 and t = 1 gives x1 exactly."""
     t2 = t * t
     t3 = t2 * t
     x = (
@@ -67,6 +67,14 @@ def _hermite_table(z, z_min, dz, data, offset, n):
     )
     # Monotone slopes keep the piece inside [x0, x1]; clamping removes round-off wobble.
     return min(max(x, x0), x1)
+
+
+@device
+def _hermite_table(z, z_min, dz, data, offset, n):
+    """Cubic Hermite interpolation of tabulated (x, dx/dz) on a uniform z grid."""
+    i, t = table_point(z, z_min, dz, n)
+    j = offset + i
+    return hermite(t, data[j], data[j + 1], data[j + n] * dz, data[j + n + 1] * dz)
 
 
 @device
@@ -121,7 +129,7 @@ def inverse_cdf_from_normal(kind, p0, p1, p2, p3, data, z):
     if kind == NORMAL:
         return p0 + p1 * z
     if kind == LOGNORMAL:
-        return math.exp(p0 + p1 * z)
+        return exp(p0 + p1 * z)
     if kind == TABLE:
         return _hermite_table(z, p0, p1, data, int(p2), int(p3))
     if kind == TRUNCATED_NORMAL:
@@ -189,7 +197,7 @@ def sample_static_inputs_into(k0, k1, path, antithetic, kinds, params, data, cor
 # --- Python-callable, vectorised ----------------------------------------------
 
 
-@numba.njit(parallel=True, cache=True)
+@numba.njit(parallel=True, cache=True, fastmath=FASTMATH)
 def transform_normals(kind, params, data, z, out):
     """``out[i] = F^-1(Phi(z[i]))`` for one distribution, over a 1-D array."""
     for i in numba.prange(z.shape[0]):
@@ -198,7 +206,7 @@ def transform_normals(kind, params, data, z, out):
         )
 
 
-@numba.njit(parallel=True, cache=True)
+@numba.njit(parallel=True, cache=True, fastmath=FASTMATH)
 def sample_static_inputs(k0, k1, paths, antithetic, kinds, params, data, corr_index, chol, out):
     """Static inputs of many paths: ``out[i, j]`` is input j on path ``paths[i]``."""
     for i in numba.prange(paths.shape[0]):
@@ -212,7 +220,7 @@ def empty_data() -> np.ndarray:
     return np.zeros(1, dtype=np.float64)
 
 
-@numba.njit(parallel=True, cache=True)
+@numba.njit(parallel=True, cache=True, fastmath=FASTMATH)
 def inputs_from_words(words, columns, kinds, params, data, corr_index, chol, out):
     """Static inputs from given 32-bit words instead of Philox's (quasi-Monte Carlo).
 

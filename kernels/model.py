@@ -1,17 +1,29 @@
-"""The model of spec v1 as a fused path kernel.
+"""The model of spec v1: its equations as scalar functions, and the CPU lane kernel.
 
-The equations live in two functions: :func:`path_setup` (month 0 and the
-per-path constants) and :func:`month_step` (one month, spec steps 1-18).
-Both work on one column ("lane") of small 2-D work arrays (rows = quantities,
-columns = paths), so the CPU driver below advances a block of :data:`BLOCK`
-paths month by month while a CUDA driver can call the same functions with a
-single lane per thread.
+The equations live in five scalar functions, values in and tuples out, with no
+arrays and no state of their own:
+
+- :func:`path_constants`: a path's inputs -> its per-path constants (three tuples);
+- :func:`initial_state`: month 0 (spec steps 10 and 13 at t = 0);
+- :func:`draw_shocks`: month t's five correlated shocks and the jump uniform;
+- :func:`month_step`: one month, spec steps 1-18 -> the new state and nine outcomes;
+- :func:`track`: the per-path trackers (NPV, cumulative profit, event months), and
+  :func:`finish`, the per-path outcomes.
+
+Two drivers call them. :func:`run_paths` (here) advances a block of paths month by
+month in lanes: a group of :data:`LANES` paths sits in the columns of a small work
+array (rows = quantities), and each phase of a month is one loop over the lanes that
+loads a row tuple, calls a function and stores the result. Everything those loops
+call is spliced in (``inline="always"``), branch-free after LLVM's if-conversion and
+free of libm calls (:mod:`kernels.elementary`), so LLVM vectorises the loops: AVX-512
+on the development machine (``benchmarks/bench_model.py --asm`` counts the zmm
+instructions). The CUDA driver (:mod:`kernels.cuda_model`) calls the same functions,
+one thread per path, with the tuples in registers.
 
 Nothing of size paths x months is ever stored unless asked for: each month's
 nine outcomes go straight into the streaming reductions of
 :mod:`kernels.sketch` (quantile sketch counts, exact sums of deviations from
-a per-month shift, counts of profitable paths) and into the per-path trackers
-(NPV, minimum cash, event months).
+a per-month shift, counts of profitable paths) and into the per-path trackers.
 """
 
 import math
@@ -19,16 +31,20 @@ import math
 import numba
 import numpy as np
 
-from .distributions import sample_static_inputs_into
+from .distributions import hermite, inverse_cdf_from_normal, table_point
+from .elementary import exp, log
 from .layout import (
+    CONSTANT,
     DAYS_PER_MONTH,
     DT,
     GROSS_MARGIN_FLOOR,
     HOURS_PER_MONTH,
     INPUT_INDEX,
+    LOGNORMAL,
     N_INPUTS,
     N_MONTHLY,
-    N_PATH,
+    NORMAL,
+    TABLE,
 )
 from .processes import (
     gbm_step,
@@ -40,16 +56,18 @@ from .processes import (
     logit_ar1_step,
 )
 from .rng import draw_block, normal, uniform
-from .sketch import bucket, exact_add
-from .target import device
+from .sketch import N_BUCKETS, bucket, exact_add
+from .target import FASTMATH, device
 
-#: Paths whose partial sums enter the exact accumulators together; chunks of a
-#: run start at multiples of it, so the groups are the same however a run is split.
+#: Paths whose partial sums enter the exact accumulators together (by a fixed pairwise
+#: tree, :func:`group_sum`); chunks of a run start at multiples of it, so the groups
+#: are the same however a run is split. Also the lanes of one work array on the CPU.
 LANES = 64
 #: Paths one CPU worker advances month by month together (a multiple of LANES):
 #: large enough to reuse one month's sketch rows from cache, small enough that
-#: the block's state (about 100 doubles per path) stays in the L2 cache.
+#: the block's work arrays stay in the L2 cache.
 BLOCK = 1024
+GROUPS = BLOCK // LANES
 
 # Input rows (spec order).
 _U0 = INPUT_INDEX["users_0"]
@@ -97,133 +115,113 @@ _GTR = INPUT_INDEX["training_growth"]
 _CASH0 = INPUT_INDEX["initial_cash"]
 _RATE = INPUT_INDEX["discount_rate"]
 
-# Rows of the work array of a block: inputs (rows 0..43, in INPUT_NAMES order), then
-# per-path constants, state, the month's shocks and its nine outcomes. One array
-# keeps each call to a building block down to one array argument: numba counts
-# references to every array passed, and with five arrays that bookkeeping cost
-# more than the month's arithmetic.
-_D = N_INPUTS
-D_TAU_GROWTH, D_PRICE_GROWTH, D_TH_GROWTH, D_OPEX_GROWTH, D_TR_GROWTH = range(_D, _D + 5)
-D_DISCOUNT = _D + 5
-D_LOGIT_MEAN, D_LOG_EMEAN, D_RETIRE, D_ENERGY, D_OTHER = range(_D + 6, _D + 11)
-_S = _D + 11
-S_USERS, S_API, S_UTIL, S_HW, S_ELEC, S_FLEET, S_BOOK, S_CASH = range(_S, _S + 8)
-S_TAU, S_PRICE, S_THROUGHPUT, S_OPEX, S_TRAINING, S_DISCOUNT = range(_S + 8, _S + 14)
-S_NPV, S_CUM_OP, S_MIN_CASH, S_FIRST_PROFIT, S_LAST_BELOW, S_RUIN = range(_S + 14, _S + 20)
-_Z = _S + 20
-Z_USERS, Z_API, Z_UTIL, Z_HW, Z_ELEC, Z_JUMP = range(_Z, _Z + 6)
-# Stress multipliers of the quantities the starting levels (layout.LEVEL_INPUTS) begin:
-# 1.0 outside a stress, so an unstressed run multiplies by one exactly.
-_L = _Z + 6
-L_USERS, L_TAU, L_API, L_PRICE, L_THROUGHPUT, L_ELEC, L_OPEX, L_TRAINING = range(_L, _L + 8)
-#: First of the nine rows of monthly outcomes, in MONTHLY_NAMES order.
-OUT = _L + 8
-_O_REVENUE, _O_OP, _O_CF, _O_CASH = OUT + 1, OUT + 4, OUT + 5, OUT + 6
-#: Rows of the work array. A stressed run appends N_INPUTS rows from BASE: the
-#: path's sampled inputs, from which each stressed month's values are made.
+_HALF = N_INPUTS // 2  # inputs travel as two tuples: CPython builds longer tuple displays
+assert 2 * _HALF == N_INPUTS  # in a way numba rejects (more than 30 items)
+#: Step-0 blocks holding the static-input normals (input i: block i // 4, word i % 4).
+N_STATIC_BLOCKS = (N_INPUTS + 3) // 4
+
+# Sizes of the tuples the equations pass around.
+N_DEMAND, N_SUPPLY, N_COMPANY = 12, 19, 12
+N_STATE, N_TRACK, N_SHOCKS = 13, 7, 6
+
+# Rows of a lane work array (one group of LANES paths in its columns): the sampled
+# inputs (a whole number of step-0 blocks), the month's stressed inputs (also scratch
+# while sampling), the per-path constants, state, trackers, the month's shocks and its
+# nine outcomes in MONTHLY_NAMES order.
+X = 0
+XS = 4 * N_STATIC_BLOCKS
+CD = XS + 4 * N_STATIC_BLOCKS
+CP = CD + N_DEMAND
+CC = CP + N_SUPPLY
+ST = CC + N_COMPANY
+TR = ST + N_STATE
+ZS = TR + N_TRACK
+OUT = ZS + N_SHOCKS
 N_ROWS = OUT + N_MONTHLY
-BASE = N_ROWS
+_O_REVENUE, _O_OP, _O_CF, _O_CASH = 1, 4, 5, 6
+_UNSTRESSED = (1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0)
+
+
+def _row_helpers(sizes):
+    """``load{n}(w, g, r, lane)``: the tuple of rows r .. r + n - 1 of column lane of w[g];
+    ``store{n}(w, g, r, lane, v)`` the reverse. Written out element by element: a tuple
+    indexed by a loop variable becomes a switch, which stops LLVM's vectoriser."""
+    helpers = {}
+    for n in sizes:
+        loads = ", ".join(f"w[g, r + {i}, lane]" for i in range(n))
+        stores = "".join(f"\n    w[g, r + {i}, lane] = v[{i}]" for i in range(n))
+        namespace = {"__name__": __name__}
+        exec(  # noqa: S102 - generated from the sizes above, nothing else
+            f"def load{n}(w, g, r, lane):\n    return ({loads},)\n\n"
+            f"def store{n}(w, g, r, lane, v):{stores}\n",
+            namespace,
+        )
+        for name in (f"load{n}", f"store{n}"):
+            helpers[name] = device(namespace[name], inline=True, cache=False)
+    return helpers
+
+
+_rows = _row_helpers(sorted({_HALF, N_DEMAND, N_SUPPLY, N_COMPANY, N_STATE, N_TRACK,
+                             N_SHOCKS, N_MONTHLY}))  # fmt: skip
+load_inputs = _rows[f"load{_HALF}"]  # a half of the inputs
+load12, store12 = _rows[f"load{N_DEMAND}"], _rows[f"store{N_DEMAND}"]  # demand and company
+load19, store19 = _rows[f"load{N_SUPPLY}"], _rows[f"store{N_SUPPLY}"]
+load13, store13 = _rows[f"load{N_STATE}"], _rows[f"store{N_STATE}"]
+load7, store7 = _rows[f"load{N_TRACK}"], _rows[f"store{N_TRACK}"]
+load6, store6 = _rows[f"load{N_SHOCKS}"], _rows[f"store{N_SHOCKS}"]
+load9, store9 = _rows[f"load{N_MONTHLY}"], _rows[f"store{N_MONTHLY}"]
+assert N_DEMAND == N_COMPANY
 
 
 @device(inline=True)
-def derive_constants(w, lane):
-    """The per-path constants made from the inputs (again in each month a stress changes)."""
-    # Deterministic trends advance by one monthly factor each (exp(g t dt) = exp(g dt)^t).
-    w[D_TAU_GROWTH, lane] = math.exp(w[_GTOK, lane] * DT)
-    w[D_PRICE_GROWTH, lane] = math.exp(-w[_DPI, lane] * DT)
-    w[D_TH_GROWTH, lane] = math.exp(w[_GTH, lane] * DT)
-    w[D_OPEX_GROWTH, lane] = math.exp(w[_GFO, lane] * DT)
-    w[D_TR_GROWTH, lane] = math.exp(w[_GTR, lane] * DT)
-    w[D_DISCOUNT, lane] = (1.0 + w[_RATE, lane]) ** (-1.0 / 12.0)
-    w[D_LOGIT_MEAN, lane] = logit(w[_UMEAN, lane])
-    w[D_RETIRE, lane] = 1.0 / (12.0 * w[_LIFE, lane])
-    w[D_LOG_EMEAN, lane] = math.log(w[_EMEAN, lane])
-    w[D_ENERGY, lane] = HOURS_PER_MONTH * w[_KW, lane] * w[_PUE, lane]
-    w[D_OTHER, lane] = HOURS_PER_MONTH * w[_OTHER, lane]
+def path_constants(a, b, levels):
+    """The per-path constants of inputs ``a`` (the first half, spec order) and ``b``
+    (the second), with the stress multipliers ``levels`` of the quantities the starting
+    levels begin (layout.LEVEL_INPUTS; all 1.0 outside a stress).
+
+    Returns (demand, supply, company): every constant a month needs, hoisted, e.g. the
+    monthly factors exp(g dt) that advance the deterministic trends."""
+    (_, ceiling, rate, su, paid, sub, qf, qp, _, gtok, _, ga, sa, _, dpi, rshare,
+     _, gth, umean, phi, sutil, rent) = a  # fmt: skip
+    (rho0, capex0, hdrift, sh, jrate, jsize, disc, dmonths, life, kw, pue, _, emean, erev,
+     se, other, _, gfo, _, gtr, cash0, drate) = b  # fmt: skip
+    l_users, l_tau, l_api, l_price, l_th, l_elec, l_opex, l_tr = levels
+    demand = (rate, ceiling, su, paid, sub, qf, qp, exp(gtok * DT), ga, sa, exp(-dpi * DT),
+              rshare)  # fmt: skip
+    supply = (
+        exp(gth * DT), logit(umean), phi, sutil, rent, rho0, capex0, hdrift, sh, jrate, jsize,
+        disc, dmonths, 1.0 / (12.0 * life), HOURS_PER_MONTH * kw * pue, log(emean), erev, se,
+        HOURS_PER_MONTH * other,
+    )  # fmt: skip
+    # The NPV's monthly factor (1 + rate)^(-1/12), by exp and log so that it vectorises.
+    company = (exp(gfo * DT), exp(gtr * DT), cash0, exp(-log(1.0 + drate) / 12.0),
+               l_users, l_tau, l_api, l_price, l_th, l_elec, l_opex, l_tr)  # fmt: skip
+    return demand, supply, company
 
 
 @device(inline=True)
-def apply_stress(t, stress_mul, stress_add, w, lane):
-    """Set month t's inputs: each is its sampled value (row BASE + i) times stress_mul[t, i]
-    plus stress_add[t, i]; a starting level's multiplier goes to its quantity's L_ row."""
-    for i in range(N_INPUTS):
-        w[i, lane] = w[BASE + i, lane] * stress_mul[t, i] + stress_add[t, i]
-    w[L_USERS, lane] = stress_mul[t, _U0]
-    w[L_TAU, lane] = stress_mul[t, _TAU0]
-    w[L_API, lane] = stress_mul[t, _A0]
-    w[L_PRICE, lane] = stress_mul[t, _PI0]
-    w[L_THROUGHPUT, lane] = stress_mul[t, _TH0]
-    w[L_ELEC, lane] = stress_mul[t, _E0]
-    w[L_OPEX, lane] = stress_mul[t, _FO0]
-    w[L_TRAINING, lane] = stress_mul[t, _TR0]
-    derive_constants(w, lane)
+def initial_state(a, b, supply):
+    """Month 0 of a path (spec steps 10 and 13 at t = 0): (state, trackers)."""
+    (users, _, _, _, paid_share, _, qf, qp, tau0, _, api0, _, _, price0, _, _,
+     throughput0, _, u_mean, _, _, rent) = a  # fmt: skip
+    (_, capex0, _, _, _, _, _, _, _, _, _, electricity0, _, _, _, _, opex0, _, training0, _,
+     cash0, _) = b  # fmt: skip
+    paid = paid_share * users
+    consumer = ((users - paid) * qf + paid * qp) * DAYS_PER_MONTH
+    tokens = consumer * tau0 + api0
+    gpus_0 = tokens / (3600.0 * throughput0) / u_mean / HOURS_PER_MONTH
+    fleet = (1.0 - rent) * gpus_0
+    state = (users, api0, supply[1], 1.0, log(electricity0), fleet, fleet * capex0, cash0,
+             tau0, price0, throughput0, opex0, training0)  # fmt: skip
+    trackers = (1.0, 0.0, 0.0, math.inf, 0.0, 0.0, 0.0)
+    return state, trackers
 
 
 @device(inline=True)
-def path_setup(w, lane):
-    """Month 0 of one path and its constants (spec steps 10 and 13 at t = 0)."""
-    derive_constants(w, lane)
-    for row in range(_L, _L + 8):
-        w[row, lane] = 1.0
-    u_mean = w[_UMEAN, lane]
-    users = w[_U0, lane]
-    paid = w[_PAID, lane] * users
-    consumer = ((users - paid) * w[_QF, lane] + paid * w[_QP, lane]) * DAYS_PER_MONTH
-    tokens = consumer * w[_TAU0, lane] + w[_A0, lane]
-    gpus_0 = tokens / (3600.0 * w[_TH0, lane]) / u_mean / HOURS_PER_MONTH
-    fleet = (1.0 - w[_RENT, lane]) * gpus_0
-
-    w[S_USERS, lane] = users
-    w[S_API, lane] = w[_A0, lane]
-    w[S_UTIL, lane] = w[D_LOGIT_MEAN, lane]
-    w[S_HW, lane] = 1.0
-    w[S_ELEC, lane] = math.log(w[_E0, lane])
-    w[S_FLEET, lane] = fleet
-    w[S_BOOK, lane] = fleet * w[_CAPEX0, lane]
-    w[S_CASH, lane] = w[_CASH0, lane]
-    w[S_TAU, lane] = w[_TAU0, lane]
-    w[S_PRICE, lane] = w[_PI0, lane]
-    w[S_THROUGHPUT, lane] = w[_TH0, lane]
-    w[S_OPEX, lane] = w[_FO0, lane]
-    w[S_TRAINING, lane] = w[_TR0, lane]
-    w[S_DISCOUNT, lane] = 1.0
-    w[S_NPV, lane] = 0.0
-    w[S_CUM_OP, lane] = 0.0
-    w[S_MIN_CASH, lane] = math.inf
-    w[S_FIRST_PROFIT, lane] = 0.0
-    w[S_LAST_BELOW, lane] = 0.0
-    w[S_RUIN, lane] = 0.0
-
-
-@device(inline=True)
-def start_path(
-    k0, k1, first_path, row, antithetic, kinds, params, data, corr_index, chol,
-    given, given_mask, any_given, stressed, keep_inputs, inputs_out, x_path, w, lane,
-):  # fmt: skip
-    """Path ``first_path + row``: its static inputs (drawn, or ``given[row]`` where
-    ``given_mask`` is set) into its work column (and, stressed, their copy from BASE;
-    kept, ``inputs_out[row]``), then month 0. Every driver starts its paths here."""
-    sample_static_inputs_into(
-        k0, k1, first_path + row, antithetic, kinds, params, data, corr_index, chol, x_path
-    )
-    if any_given:
-        for i in range(N_INPUTS):
-            if given_mask[i]:
-                x_path[i] = given[row, i]
-    for i in range(N_INPUTS):
-        w[i, lane] = x_path[i]
-    if stressed:
-        for i in range(N_INPUTS):
-            w[BASE + i, lane] = x_path[i]
-    if keep_inputs:
-        for i in range(N_INPUTS):
-            inputs_out[row, i] = x_path[i]
-    path_setup(w, lane)
-
-
-@device(inline=True)
-def draw_shocks(k0, k1, path, t, antithetic, shock_chol, w, lane):
-    """The month's five correlated shocks and the jump uniform (spec: Random streams)."""
+def draw_shocks(k0, k1, path, t, antithetic, chol):
+    """Month t's five correlated shocks and the jump uniform (spec: Random streams);
+    ``chol`` is the lower Cholesky factor of shock_correlation, row by row."""
+    c00, c10, c11, c20, c21, c22, c30, c31, c32, c33, c40, c41, c42, c43, c44 = chol
     w0, w1, w2, w3 = draw_block(k0, k1, path, t, 0, antithetic)
     v0, v1, _, _ = draw_block(k0, k1, path, t, 1, antithetic)
     r0 = normal(w0)
@@ -231,154 +229,271 @@ def draw_shocks(k0, k1, path, t, antithetic, shock_chol, w, lane):
     r2 = normal(w2)
     r3 = normal(w3)
     r4 = normal(v0)
-    c = shock_chol
-    w[Z_USERS, lane] = c[0, 0] * r0
-    w[Z_API, lane] = c[1, 0] * r0 + c[1, 1] * r1
-    w[Z_UTIL, lane] = c[2, 0] * r0 + c[2, 1] * r1 + c[2, 2] * r2
-    w[Z_HW, lane] = c[3, 0] * r0 + c[3, 1] * r1 + c[3, 2] * r2 + c[3, 3] * r3
-    w[Z_ELEC, lane] = c[4, 0] * r0 + c[4, 1] * r1 + c[4, 2] * r2 + c[4, 3] * r3 + c[4, 4] * r4
-    w[Z_JUMP, lane] = uniform(v1)
+    return (
+        c00 * r0,
+        c10 * r0 + c11 * r1,
+        c20 * r0 + c21 * r1 + c22 * r2,
+        c30 * r0 + c31 * r1 + c32 * r2 + c33 * r3,
+        c40 * r0 + c41 * r1 + c42 * r2 + c43 * r3 + c44 * r4,
+        uniform(v1),
+    )
 
 
 @device(inline=True)
-def month_step(t, w, lane):
-    """Advance one path from month t - 1 to t; write the nine outcomes of month t.
+def month_step(t, demand, supply, company, state, shocks):
+    """Advance one path from month t - 1 to t: (new state, the nine outcomes of month t).
 
     Spec v1, "Monthly dynamics", steps 1-18, in order; the stochastic
     processes are the steps of :mod:`kernels.processes`.
     """
+    r, ceiling, su, paid_share, subscription, qf, qp, tau_g, ga, sa, price_g, rshare = demand
+    (th_g, m, phi, sutil, rent_share, rho0, capex0, hdrift, sh, jrate, jsize, disc, dmonths,
+     q, energy_factor, log_emean, erev, se, other_factor) = supply  # fmt: skip
+    opex_g, tr_g, _, _, l_users, l_tau, l_api, l_price, l_th, l_elec, l_opex, l_tr = company
+    (users_state, api_state, x, hw, y, fleet, book, cash, tau_trend, price_trend,
+     throughput_trend, opex_trend, training_trend) = state  # fmt: skip
+    z_users, z_api, z_util, z_hw, z_elec, v = shocks
     # 1-2. Users: logistic growth with lognormal noise; paid and free users.
-    # The states and trends below run on unstressed; a stressed starting level scales
-    # the month's quantity by its L_ row (1.0 otherwise).
-    users_state = logistic_step(
-        w[S_USERS, lane], w[_R, lane], w[_K, lane], w[_SU, lane], DT, w[Z_USERS, lane]
-    )
-    users = users_state * w[L_USERS, lane]
-    paid = w[_PAID, lane] * users
+    # The states and trends run on unstressed; a stressed starting level scales
+    # the month's quantity by its level multiplier (1.0 otherwise).
+    users_state = logistic_step(users_state, r, ceiling, su, DT, z_users)
+    users = users_state * l_users
+    paid = paid_share * users
     free = users - paid
     # 3-4. Consumer tokens.
-    tau_trend = w[S_TAU, lane] * w[D_TAU_GROWTH, lane]
-    tau = tau_trend * w[L_TAU, lane]
-    consumer = (free * w[_QF, lane] + paid * w[_QP, lane]) * DAYS_PER_MONTH * tau
+    tau_trend = tau_trend * tau_g
+    tau = tau_trend * l_tau
+    consumer = (free * qf + paid * qp) * DAYS_PER_MONTH * tau
     # 5-6. API tokens (GBM) and list price.
-    api_state = gbm_step(w[S_API, lane], w[_GA, lane], w[_SA, lane], DT, w[Z_API, lane])
-    api = api_state * w[L_API, lane]
-    price_trend = w[S_PRICE, lane] * w[D_PRICE_GROWTH, lane]
-    price = price_trend * w[L_PRICE, lane]
+    api_state = gbm_step(api_state, ga, sa, DT, z_api)
+    api = api_state * l_api
+    price_trend = price_trend * price_g
+    price = price_trend * l_price
     # 7. Revenue and partner share.
-    revenue = paid * w[_SUB, lane] + api * price * 1e-6
-    partner = w[_RSHARE, lane] * revenue
+    revenue = paid * subscription + api * price * 1e-6
+    partner = rshare * revenue
     # 8-10. Throughput, utilisation (AR(1) in logit space), GPU-hours and GPUs.
-    throughput_trend = w[S_THROUGHPUT, lane] * w[D_TH_GROWTH, lane]
-    throughput = throughput_trend * w[L_THROUGHPUT, lane]
-    x = logit_ar1_step(
-        w[S_UTIL, lane], w[D_LOGIT_MEAN, lane], w[_PHI, lane], w[_SUTIL, lane],
-        w[Z_UTIL, lane],
-    )  # fmt: skip
+    throughput_trend = throughput_trend * th_g
+    throughput = throughput_trend * l_th
+    x = logit_ar1_step(x, m, phi, sutil, z_util)
     util = logistic(x)
     tokens = consumer + api
     busy = tokens / (3600.0 * throughput)
     hours = busy / util
     gpus = hours / HOURS_PER_MONTH
     # 11. Hardware price index: GBM with Bernoulli generation jumps.
-    hw = gbm_step(w[S_HW, lane], w[_HDRIFT, lane], w[_SH, lane], DT, w[Z_HW, lane])
-    hw = hw * jump_factor(w[Z_JUMP, lane], w[_JRATE, lane], DT, w[_JSIZE, lane])
+    hw = gbm_step(hw, hdrift, sh, DT, z_hw) * jump_factor(v, jrate, DT, jsize)
     # 12. Rented capacity at the (possibly discounted) rental price.
-    discount = w[_DISC, lane] if t <= w[_DMONTHS, lane] else 0.0
-    rent_share = w[_RENT, lane]
-    rented = rent_share * hours * w[_RHO0, lane] * hw * (1.0 - discount)
+    discount = disc if t <= dmonths else 0.0
+    rented = rent_share * hours * rho0 * hw * (1.0 - discount)
     # 13. Owned fleet: retire, buy what the need exceeds, depreciate straight-line by rate q.
-    q = w[D_RETIRE, lane]
-    kept = w[S_FLEET, lane] * (1.0 - q)
+    kept = fleet * (1.0 - q)
     fleet = max(kept, (1.0 - rent_share) * gpus)
-    capex = (fleet - kept) * w[_CAPEX0, lane] * hw
-    book = w[S_BOOK, lane]
+    capex = (fleet - kept) * capex0 * hw
     depreciation = q * book
     book = book - depreciation + capex
     # 14. Electricity (mean-reverting in logs) and other owned-fleet costs.
-    y = log_ou_step(
-        w[S_ELEC, lane], w[_EREV, lane], w[D_LOG_EMEAN, lane], w[_SE, lane], DT,
-        w[Z_ELEC, lane],
-    )  # fmt: skip
-    energy = fleet * w[D_ENERGY, lane] * (math.exp(y) * w[L_ELEC, lane])
-    other = fleet * w[D_OTHER, lane]
+    y = log_ou_step(y, erev, log_emean, se, DT, z_elec)
+    energy = fleet * energy_factor * (exp(y) * l_elec)
+    other = fleet * other_factor
     # 15. Company costs.
-    opex_trend = w[S_OPEX, lane] * w[D_OPEX_GROWTH, lane]
-    opex = opex_trend * w[L_OPEX, lane]
-    training_trend = w[S_TRAINING, lane] * w[D_TR_GROWTH, lane]
-    training = training_trend * w[L_TRAINING, lane]
+    opex_trend = opex_trend * opex_g
+    opex = opex_trend * l_opex
+    training_trend = training_trend * tr_g
+    training = training_trend * l_tr
     # 16-17. Profit and cash.
     compute = rented + depreciation + energy + other
     gross = revenue - partner - compute
     operating = gross - opex - training
     cash_flow = revenue - partner - rented - energy - other - capex - opex - training
-    cash = w[S_CASH, lane] + cash_flow
+    cash = cash + cash_flow
     # 18. Derived ratios, kept finite.
-    if revenue > 0.0:
-        margin = max(gross / revenue, GROSS_MARGIN_FLOOR)
-    else:
-        margin = GROSS_MARGIN_FLOOR if gross < 0.0 else 0.0
+    margin = max(gross / revenue, GROSS_MARGIN_FLOOR) if revenue > 0.0 else (
+        GROSS_MARGIN_FLOOR if gross < 0.0 else 0.0)  # fmt: skip
     cost_per_mtok = 1e6 * compute / tokens if tokens > 0.0 else 0.0
-
-    w[S_USERS, lane] = users_state
-    w[S_API, lane] = api_state
-    w[S_UTIL, lane] = x
-    w[S_HW, lane] = hw
-    w[S_ELEC, lane] = y
-    w[S_FLEET, lane] = fleet
-    w[S_BOOK, lane] = book
-    w[S_CASH, lane] = cash
-    w[S_TAU, lane] = tau_trend
-    w[S_PRICE, lane] = price_trend
-    w[S_THROUGHPUT, lane] = throughput_trend
-    w[S_OPEX, lane] = opex_trend
-    w[S_TRAINING, lane] = training_trend
-
-    w[OUT + 0, lane] = users
-    w[OUT + 1, lane] = revenue
-    w[OUT + 2, lane] = compute
-    w[OUT + 3, lane] = margin
-    w[OUT + 4, lane] = operating
-    w[OUT + 5, lane] = cash_flow
-    w[OUT + 6, lane] = cash
-    w[OUT + 7, lane] = gpus
-    w[OUT + 8, lane] = cost_per_mtok
+    state = (users_state, api_state, x, hw, y, fleet, book, cash, tau_trend, price_trend,
+             throughput_trend, opex_trend, training_trend)  # fmt: skip
+    outcomes = (users, revenue, compute, margin, operating, cash_flow, cash, gpus,
+                cost_per_mtok)  # fmt: skip
+    return state, outcomes
 
 
 @device(inline=True)
-def track_outcomes(t, w, lane):
-    """Update the per-path trackers (NPV, cumulative profit, cash extremes, event months)."""
-    discount = w[S_DISCOUNT, lane] * w[D_DISCOUNT, lane]
-    w[S_DISCOUNT, lane] = discount
-    w[S_NPV, lane] += w[_O_CF, lane] * discount
-    w[S_CUM_OP, lane] += w[_O_OP, lane]
-    cash = w[_O_CASH, lane]
-    w[S_MIN_CASH, lane] = min(w[S_MIN_CASH, lane], cash)
-    if w[S_FIRST_PROFIT, lane] == 0.0 and w[_O_OP, lane] > 0.0:
-        w[S_FIRST_PROFIT, lane] = t
-    if cash < w[_CASH0, lane]:
-        w[S_LAST_BELOW, lane] = t
-    if w[S_RUIN, lane] == 0.0 and cash < 0.0:
-        w[S_RUIN, lane] = t
+def track(t, company, trackers, outcomes):
+    """The per-path trackers after month t: (discount factor, NPV, cumulative operating
+    profit, minimum cash, first profitable month, last month below the starting cash,
+    ruin month), months 0 until they happen."""
+    cash0 = company[2]
+    discount, npv, cum_op, min_cash, first_profit, last_below, ruin = trackers
+    operating = outcomes[_O_OP]
+    cash = outcomes[_O_CASH]
+    month = np.float64(t)
+    discount = discount * company[3]
+    npv = npv + outcomes[_O_CF] * discount
+    cum_op = cum_op + operating
+    min_cash = min(min_cash, cash)
+    first_profit = month if (first_profit == 0.0) & (operating > 0.0) else first_profit
+    last_below = month if cash < cash0 else last_below
+    ruin = month if (ruin == 0.0) & (cash < 0.0) else ruin
+    return discount, npv, cum_op, min_cash, first_profit, last_below, ruin
 
 
 @device(inline=True)
-def finish_path(horizon, w, per_path, lane):
-    """Per-path outcomes in PATH_NAMES order; months that never come are horizon + 1."""
+def finish(horizon, company, cash, revenue, trackers):
+    """Per-path outcomes in PATH_NAMES order from the last month's cash and revenue;
+    months that never come are horizon + 1."""
     never = horizon + 1.0
-    per_path[0] = w[S_NPV, lane]
-    per_path[1] = w[S_CUM_OP, lane]
-    per_path[2] = w[S_CASH, lane]
-    per_path[3] = w[S_MIN_CASH, lane]
-    per_path[4] = 12.0 * w[_O_REVENUE, lane]
-    first = w[S_FIRST_PROFIT, lane]
-    per_path[5] = first if first > 0.0 else never
-    per_path[6] = w[S_LAST_BELOW, lane] + 1.0 if w[S_CASH, lane] >= w[_CASH0, lane] else never
-    ruin = w[S_RUIN, lane]
-    per_path[7] = ruin if ruin > 0.0 else never
+    _, npv, cum_op, min_cash, first_profit, last_below, ruin = trackers
+    return (
+        npv,
+        cum_op,
+        cash,
+        min_cash,
+        12.0 * revenue,
+        first_profit if first_profit > 0.0 else never,
+        last_below + 1.0 if cash >= company[2] else never,
+        ruin if ruin > 0.0 else never,
+    )
 
 
-@numba.njit(nogil=True, error_model="numpy", cache=True)
+@device(inline=True)
+def stress_levels(stress_mul, t):
+    """Month t's multipliers of the quantities the starting levels begin."""
+    return (
+        stress_mul[t, _U0], stress_mul[t, _TAU0], stress_mul[t, _A0], stress_mul[t, _PI0],
+        stress_mul[t, _TH0], stress_mul[t, _E0], stress_mul[t, _FO0], stress_mul[t, _TR0],
+    )  # fmt: skip
+
+
+@device(inline=True)
+def cholesky_rows(c):
+    """The lower triangle of a 5 x 5 Cholesky factor, row by row (draw_shocks' chol)."""
+    return (
+        c[0, 0], c[1, 0], c[1, 1], c[2, 0], c[2, 1], c[2, 2], c[3, 0], c[3, 1], c[3, 2],
+        c[3, 3], c[4, 0], c[4, 1], c[4, 2], c[4, 3], c[4, 4],
+    )  # fmt: skip
+
+
+@device(inline=True)
+def group_sum(buf, row, part):
+    """The sum of ``buf[row, :LANES]`` (LANES = 64) in one fixed order: eight partial
+    sums, part[j] of the lanes j, j + 8, ..., j + 56 by a pairwise tree, then a pairwise
+    tree over the eight. Both drivers sum a group's deviations this way before the exact
+    accumulators take them: the order is fixed (so results are reproducible) and the
+    eight partial sums are one vector operation each on the CPU. ``part`` is scratch of
+    eight."""
+    for j in range(8):
+        part[j] = (
+            ((buf[row, j] + buf[row, j + 32]) + (buf[row, j + 16] + buf[row, j + 48]))
+            + ((buf[row, j + 8] + buf[row, j + 40]) + (buf[row, j + 24] + buf[row, j + 56]))
+        )
+    return ((part[0] + part[4]) + (part[2] + part[6])) + ((part[1] + part[5]) + (part[3] + part[7]))
+
+
+@device(inline=True)
+def store_path(per_path, row, result):
+    """One path's outcomes (a PATH_NAMES tuple) into row ``row``."""
+    per_path[row, 0] = result[0]
+    per_path[row, 1] = result[1]
+    per_path[row, 2] = result[2]
+    per_path[row, 3] = result[3]
+    per_path[row, 4] = result[4]
+    per_path[row, 5] = result[5]
+    per_path[row, 6] = result[6]
+    per_path[row, 7] = result[7]
+
+
+# --- the CPU lane driver --------------------------------------------------------------
+
+_lane_block = numba.njit(forceinline=True, error_model="numpy", fastmath=FASTMATH)
+
+
+@_lane_block
+def _sample_group(k0, k1, base, lanes, antithetic, kinds, params, data, corr_index, chol,
+                  drawn, w, g):  # fmt: skip
+    """Static inputs of paths base .. base + lanes - 1 into rows X.. of w[g]: the
+    arithmetic of :func:`kernels.distributions.sample_static_inputs_into`, loop by loop
+    over the lanes, and only for the step-0 blocks ``drawn`` marks."""
+    for b in range(N_STATIC_BLOCKS):
+        if drawn[b]:
+            r = X + 4 * b
+            for lane in range(lanes):  # lane loop: static normals
+                w0, w1, w2, w3 = draw_block(k0, k1, base + lane, 0, b, antithetic)
+                w[g, r, lane] = normal(w0)
+                w[g, r + 1, lane] = normal(w1)
+                w[g, r + 2, lane] = normal(w2)
+                w[g, r + 3, lane] = normal(w3)
+    # The copula (kernels.distributions.correlate_in_place), row XS as the accumulator.
+    m = corr_index.shape[0]
+    for j in range(m - 1, -1, -1):
+        for lane in range(lanes):
+            w[g, XS, lane] = 0.0
+        for k in range(j + 1):
+            c = chol[j, k]
+            r = X + corr_index[k]
+            for lane in range(lanes):
+                w[g, XS, lane] += c * w[g, r, lane]
+        r = X + corr_index[j]
+        for lane in range(lanes):
+            w[g, r, lane] = w[g, XS, lane]
+    for i in range(N_INPUTS):
+        kind = kinds[i]
+        p0, p1, p2, p3 = params[i, 0], params[i, 1], params[i, 2], params[i, 3]
+        r = X + i
+        if kind == CONSTANT:
+            for lane in range(lanes):
+                w[g, r, lane] = p0
+        elif kind == NORMAL:
+            for lane in range(lanes):
+                w[g, r, lane] = p0 + p1 * w[g, r, lane]
+        elif kind == LOGNORMAL:
+            for lane in range(lanes):
+                w[g, r, lane] = exp(p0 + p1 * w[g, r, lane])
+        elif kind == TABLE:
+            offset = np.int64(p2)
+            n = np.int64(p3)
+            for lane in range(lanes):  # lane loop: tabulated inverse CDFs
+                k, s = table_point(w[g, r, lane], p0, p1, n)
+                j = offset + k
+                w[g, r, lane] = hermite(s, data[j], data[j + 1], data[j + n] * p1,
+                                     data[j + n + 1] * p1)  # fmt: skip
+        else:
+            for lane in range(lanes):
+                w[g, r, lane] = inverse_cdf_from_normal(kind, p0, p1, p2, p3, data, w[g, r, lane])
+
+
+@_lane_block
+def _reduce_group(t, horizon, lanes, shift, w, g, flat, dev, part, slots, sums):
+    """Month t's outcomes of w[g] into the sketch counts (``flat``, the flat view of the
+    sketch) and the exact sums of d = x - shift and d**2 (each by :func:`group_sum`);
+    returns the count of profitable paths. ``dev``, ``part`` and ``slots`` are scratch."""
+    month = t - 1
+    for v in range(N_MONTHLY):
+        offset = np.uint64((v * horizon + month) * N_BUCKETS)
+        c = shift[v, month]
+        r = OUT + v
+        for lane in range(lanes):  # lane loop: sketch slots and deviations
+            x = w[g, r, lane]
+            slots[v, lane] = offset + np.uint64(bucket(x))
+            d = x - c
+            dev[v, lane] = d
+            dev[N_MONTHLY + v, lane] = d * d
+        for lane in range(lanes, LANES):
+            dev[v, lane] = 0.0
+            dev[N_MONTHLY + v, lane] = 0.0
+    # The scatter stays scalar: nine counts per path, at unsigned flat offsets.
+    for v in range(N_MONTHLY):
+        for lane in range(lanes):
+            flat[slots[v, lane]] += np.uint32(1)
+    profitable = 0
+    for lane in range(lanes):
+        profitable += np.int64(w[g, OUT + _O_OP, lane] > 0.0)
+    for chain in range(2 * N_MONTHLY):
+        exact_add(sums[chain // N_MONTHLY, chain % N_MONTHLY, month], group_sum(dev, chain, part))
+    return profitable
+
+
+@numba.njit(nogil=True, error_model="numpy", cache=True, fastmath=FASTMATH)
 def run_paths(
     k0, k1, first_path, n_paths, antithetic, horizon,
     kinds, params, data, corr_index, chol, shock_chol, shift,
@@ -392,8 +507,8 @@ def run_paths(
     ``chol``), except input i of path ``first_path + row`` is ``given[row, i]``
     where ``given_mask[i]`` is set. In each month t with ``stress_change[t]``
     every input becomes its path's value times ``stress_mul[t, i]`` plus
-    ``stress_add[t, i]`` (see :func:`apply_stress`); these hold until the next
-    such month, so a run without stresses never reads them.
+    ``stress_add[t, i]``, and the constants are made again from them; these hold
+    until the next such month, so a run without stresses never reads them.
 
     Paths go in blocks of :data:`BLOCK` consecutive paths, each advanced month
     by month so one month's reductions stay in cache. ``first_path`` must be a
@@ -405,85 +520,109 @@ def run_paths(
     - ``sketch[v, t, b]``: count of outcome v in month t + 1 in bucket b;
     - ``sums[0 or 1, v, t, :]``: exact accumulators of the sum of
       d = x - shift[v, t] and of d**2; each group of LANES consecutive paths
-      (aligned on multiples of LANES) adds its partial sums, taken in path
-      order, once;
+      (aligned on multiples of LANES) adds its :func:`group_sum` once;
     - ``profitable[t]``: paths with operating profit > 0 in month t + 1;
     - ``ruin_counts[m]``: paths whose ruin month is m (horizon + 1: never).
 
     Per-path outcomes, sampled inputs and full monthly tensors are written
     (row = path - first_path) only when their ``keep_*`` flag is set.
     """
-    # The block's work arrays, one per group of LANES paths: a group's rows (about
-    # 48 KB) stay in the L1/L2 caches while its paths advance, where one array for
-    # the whole block would stream ~100 rows of 8 KB through them at every step.
     stressed = False
     for t in range(1, horizon + 1):
         stressed = stressed or stress_change[t]
     any_given = False
     for i in range(N_INPUTS):
         any_given = any_given or given_mask[i]
-    work = np.zeros((BLOCK // LANES, N_ROWS + (N_INPUTS if stressed else 0), LANES))
-    x_path = np.empty(N_INPUTS)
-    result = np.empty(N_PATH)
+    # A step-0 block is drawn only when one of its inputs needs its normal.
+    drawn = np.zeros(N_STATIC_BLOCKS, dtype=np.bool_)
+    for i in range(N_INPUTS):
+        if kinds[i] != CONSTANT:
+            drawn[i // 4] = True
+    for k in range(corr_index.shape[0]):
+        drawn[corr_index[k] // 4] = True
+    chol_rows = cholesky_rows(shock_chol)
+    # The work arrays have a shape known at compile time, so LLVM sees rows a constant
+    # LANES apart and vectorises the lane loops without run-time alias checks.
+    work = np.zeros((GROUPS, N_ROWS, LANES))
+    dev = np.zeros((2 * N_MONTHLY, LANES))
+    part = np.zeros(8)
+    slots = np.zeros((N_MONTHLY, LANES), dtype=np.uint64)
+    flat = sketch.reshape(-1)
     n_blocks = (n_paths + BLOCK - 1) // BLOCK
     for block in range(n_blocks):
         start = block * BLOCK
         size = min(BLOCK, n_paths - start)
         n_groups = (size + LANES - 1) // LANES
         for g in range(n_groups):
-            w = work[g]
-            for lane in range(min(LANES, size - g * LANES)):
-                row = start + g * LANES + lane  # relative to first_path
-                start_path(
-                    k0, k1, first_path, row, antithetic, kinds, params, data, corr_index, chol,
-                    given, given_mask, any_given, stressed, keep_inputs, inputs_out, x_path,
-                    w, lane,
-                )  # fmt: skip
+            lanes = min(LANES, size - g * LANES)
+            row0 = start + g * LANES  # relative to first_path
+            _sample_group(k0, k1, first_path + row0, lanes, antithetic, kinds, params, data,
+                          corr_index, chol, drawn, work, g)  # fmt: skip
+            if any_given:
+                for i in range(N_INPUTS):
+                    if given_mask[i]:
+                        for lane in range(lanes):
+                            work[g, X + i, lane] = given[row0 + lane, i]
+            if keep_inputs:
+                for lane in range(lanes):
+                    for i in range(N_INPUTS):
+                        inputs_out[row0 + lane, i] = work[g, X + i, lane]
+            for lane in range(lanes):  # lane loop: setup
+                a = load_inputs(work, g, X, lane)
+                b = load_inputs(work, g, X + _HALF, lane)
+                demand, supply, company = path_constants(a, b, _UNSTRESSED)
+                state, trackers = initial_state(a, b, supply)
+                store12(work, g, CD, lane, demand)
+                store19(work, g, CP, lane, supply)
+                store12(work, g, CC, lane, company)
+                store13(work, g, ST, lane, state)
+                store7(work, g, TR, lane, trackers)
         for t in range(1, horizon + 1):
             for g in range(n_groups):
-                w = work[g]
                 lanes = min(LANES, size - g * LANES)
-                base = first_path + start + g * LANES
+                row0 = start + g * LANES
                 if stress_change[t]:
-                    for lane in range(lanes):
-                        apply_stress(t, stress_mul, stress_add, w, lane)
-                for lane in range(lanes):
-                    draw_shocks(k0, k1, base + lane, t, antithetic, shock_chol, w, lane)
-                for lane in range(lanes):
-                    month_step(t, w, lane)
-                for lane in range(lanes):
-                    track_outcomes(t, w, lane)
-            for v in range(N_MONTHLY):
-                c = shift[v, t - 1]
-                counts = sketch[v, t - 1]
-                for g in range(n_groups):
-                    w = work[g]
-                    s1 = 0.0
-                    s2 = 0.0
-                    for lane in range(min(LANES, size - g * LANES)):
-                        x = w[OUT + v, lane]
-                        counts[bucket(x)] += 1
-                        d = x - c
-                        s1 += d
-                        s2 += d * d
-                    exact_add(sums[0, v, t - 1], s1)
-                    exact_add(sums[1, v, t - 1], s2)
-            for g in range(n_groups):
-                w = work[g]
-                lanes = min(LANES, size - g * LANES)
-                for lane in range(lanes):
-                    if w[_O_OP, lane] > 0.0:
-                        profitable[t - 1] += 1
+                    for i in range(N_INPUTS):
+                        mul = stress_mul[t, i]
+                        add = stress_add[t, i]
+                        for lane in range(lanes):
+                            work[g, XS + i, lane] = work[g, X + i, lane] * mul + add
+                    levels = stress_levels(stress_mul, t)
+                    for lane in range(lanes):  # lane loop: stressed constants
+                        a = load_inputs(work, g, XS, lane)
+                        b = load_inputs(work, g, XS + _HALF, lane)
+                        demand, supply, company = path_constants(a, b, levels)
+                        store12(work, g, CD, lane, demand)
+                        store19(work, g, CP, lane, supply)
+                        store12(work, g, CC, lane, company)
+                for lane in range(lanes):  # lane loop: shocks
+                    shocks = draw_shocks(k0, k1, first_path + row0 + lane, t, antithetic, chol_rows)
+                    store6(work, g, ZS, lane, shocks)
+                for lane in range(lanes):  # lane loop: month step
+                    company = load12(work, g, CC, lane)
+                    state, outcomes = month_step(
+                        t, load12(work, g, CD, lane), load19(work, g, CP, lane), company,
+                        load13(work, g, ST, lane), load6(work, g, ZS, lane),
+                    )  # fmt: skip
+                    trackers = track(t, company, load7(work, g, TR, lane), outcomes)
+                    store13(work, g, ST, lane, state)
+                    store7(work, g, TR, lane, trackers)
+                    store9(work, g, OUT, lane, outcomes)
+                profitable[t - 1] += _reduce_group(
+                    t, horizon, lanes, shift, work, g, flat, dev, part, slots, sums
+                )
                 if keep_monthly:
                     for v in range(N_MONTHLY):
                         for lane in range(lanes):
-                            monthly[start + g * LANES + lane, v, t - 1] = w[OUT + v, lane]
+                            monthly[row0 + lane, v, t - 1] = work[g, OUT + v, lane]
         for g in range(n_groups):
-            w = work[g]
-            for lane in range(min(LANES, size - g * LANES)):
-                finish_path(horizon, w, result, lane)
-                ruin_counts[int(result[7])] += 1
+            lanes = min(LANES, size - g * LANES)
+            row0 = start + g * LANES
+            for lane in range(lanes):
+                result = finish(
+                    np.float64(horizon), load12(work, g, CC, lane), work[g, ST + 7, lane],
+                    work[g, OUT + _O_REVENUE, lane], load7(work, g, TR, lane),
+                )  # fmt: skip
+                ruin_counts[np.int64(result[7])] += 1
                 if keep_per_path:
-                    row = start + g * LANES + lane
-                    for j in range(N_PATH):
-                        per_path[row, j] = result[j]
+                    store_path(per_path, row0 + lane, result)

@@ -3,40 +3,43 @@
 Each function advances one state by one step given its shock(s); the model's
 month step in the engine composes them. ``dt`` is the step in years (1/12 for
 a month); volatilities are annualised and scale with ``sqrt(dt)`` except the
-utilisation AR(1), whose volatility is per step, as the spec states.
+utilisation AR(1), whose volatility is per step, as the spec states. They use the
+polynomial :func:`kernels.elementary.exp` and ``log``, so loops over paths that call
+them vectorise.
 """
 
 import math
 
+from .elementary import exp, log
 from .target import device
 
 
-@device
+@device(inline=True)
 def gbm_step(x, drift, volatility, dt, z):
     """Geometric Brownian motion: x exp((drift - vol^2/2) dt + vol sqrt(dt) z).
 
     Exact in distribution for any dt: E[x_t] = x_0 exp(drift t).
     """
-    return x * math.exp(
+    return x * exp(
         (drift - 0.5 * volatility * volatility) * dt + volatility * math.sqrt(dt) * z
     )
 
 
-@device
+@device(inline=True)
 def logistic_step(x, rate, ceiling, volatility, dt, z):
     """Logistic growth towards ``ceiling`` with lognormal noise.
 
     x exp(rate dt (1 - x / ceiling) - vol^2 dt / 2 + vol sqrt(dt) z); with an
     infinite ceiling x / ceiling is 0 and this is a GBM with drift ``rate``.
     """
-    return x * math.exp(
+    return x * exp(
         rate * dt * (1.0 - x / ceiling)
         - 0.5 * volatility * volatility * dt
         + volatility * math.sqrt(dt) * z
     )
 
 
-@device
+@device(inline=True)
 def log_ou_step(y, reversion, log_mean, volatility, dt, z):
     """Mean reversion in logs (Euler step of an OU process on y = log price).
 
@@ -47,19 +50,19 @@ def log_ou_step(y, reversion, log_mean, volatility, dt, z):
     return y + reversion * dt * (log_mean - y) + volatility * math.sqrt(dt) * z
 
 
-@device
+@device(inline=True)
 def logit(p):
     """log(p / (1 - p)) for 0 < p < 1."""
-    return math.log(p / (1.0 - p))
+    return log(p / (1.0 - p))
 
 
-@device
+@device(inline=True)
 def logistic(x):
     """1 / (1 + exp(-x)), the inverse of :func:`logit`, inside (0, 1)."""
-    return 1.0 / (1.0 + math.exp(-x))
+    return 1.0 / (1.0 + exp(-x))
 
 
-@device
+@device(inline=True)
 def logit_ar1_step(x, mean_logit, persistence, volatility, z):
     """AR(1) in logit space: m + phi (x - m) + sigma z (sigma per step).
 
@@ -69,13 +72,13 @@ def logit_ar1_step(x, mean_logit, persistence, volatility, z):
     return mean_logit + persistence * (x - mean_logit) + volatility * z
 
 
-@device
+@device(inline=True)
 def jump_occurs(v, rate, dt):
     """Bernoulli jump: 1 if the uniform v < rate dt, else 0 (rate dt <= 1)."""
     return 1 if v < rate * dt else 0
 
 
-@device
+@device(inline=True)
 def jump_factor(v, rate, dt, size):
     """Multiplicative effect of a Bernoulli jump: (1 - size) if it occurs, else 1."""
     return 1.0 - size if v < rate * dt else 1.0

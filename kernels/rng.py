@@ -16,7 +16,8 @@ import math
 import numba
 import numpy as np
 
-from .target import device
+from .elementary import log
+from .target import FASTMATH, device
 
 _MASK32 = np.uint64(0xFFFFFFFF)
 _SHIFT32 = np.uint64(32)
@@ -30,7 +31,7 @@ _ALL_ONES32 = np.uint32(0xFFFFFFFF)
 UNIFORM_SCALE = 2.0**-32
 
 
-@device
+@device(inline=True)
 def _philox_round(c0, c1, c2, c3, k0, k1):
     p0 = _PHILOX_M0 * np.uint64(c0)
     p1 = _PHILOX_M1 * np.uint64(c2)
@@ -41,7 +42,7 @@ def _philox_round(c0, c1, c2, c3, k0, k1):
     return hi1 ^ c1 ^ k0, lo1, hi0 ^ c3 ^ k1, lo0
 
 
-@device
+@device(inline=True)
 def _bump_key(k0, k1):
     return (
         np.uint32((np.uint64(k0) + _PHILOX_W0) & _MASK32),
@@ -49,7 +50,7 @@ def _bump_key(k0, k1):
     )
 
 
-@device
+@device(inline=True)
 def philox4x32_10(c0, c1, c2, c3, k0, k1):
     """Philox4x32 with 10 rounds (Salmon et al. 2011, Random123).
 
@@ -78,7 +79,7 @@ def philox4x32_10(c0, c1, c2, c3, k0, k1):
     return x0, x1, x2, x3
 
 
-@device
+@device(inline=True)
 def draw_block(k0, k1, path, step, block, antithetic):
     """The four words of block ``block`` of ``step`` on ``path``.
 
@@ -98,13 +99,13 @@ def draw_block(k0, k1, path, step, block, antithetic):
     return w0, w1, w2, w3
 
 
-@device
+@device(inline=True)
 def uniform(w):
     """Map a 32-bit word to (w + 0.5) * 2**-32, strictly inside (0, 1)."""
     return (np.float64(w) + 0.5) * UNIFORM_SCALE
 
 
-@device
+@device(inline=True)
 def _as241_central(q):
     """AS 241's rational function for |q| <= 0.425 (q = p - 0.5): (numerator, denominator)."""
     r = 0.180625 - q * q
@@ -127,7 +128,7 @@ def _as241_central(q):
     return num, den
 
 
-@device
+@device(inline=True)
 def _as241_tail(p, q):
     """AS 241's tail rational functions, r = sqrt(-log(min(p, 1 - p))): signed (num, den)."""
     t = math.sqrt(-math.log(min(p, 1.0 - p)))
@@ -170,7 +171,7 @@ def _as241_tail(p, q):
     return (-num if q < 0.0 else num), den
 
 
-@device
+@device(inline=True)
 def inverse_normal_cdf(p):
     """Standard normal quantile by Wichura's AS 241 (PPND16), for 0 < p < 1.
 
@@ -188,32 +189,57 @@ def inverse_normal_cdf(p):
     return (num_c if central else num_t) / (den_c if central else den_t)
 
 
-@device
+@device(inline=True)
+def _as241_near_tail(p, q):
+    """AS 241's rational function for 0.425 < |q| and r = sqrt(-log(min(p, 1 - p))) <= 5:
+    the only tail a 32-bit uniform reaches (r <= 4.79). Signed (numerator, denominator)."""
+    t = math.sqrt(-log(min(p, 1.0 - p)))
+    s = t - 1.6
+    num = (((((((7.74545014278341407640e-4 * s
+                 + 2.27238449892691845833e-2) * s
+                + 2.41780725177450611770e-1) * s
+               + 1.27045825245236838258e0) * s
+              + 3.64784832476320460504e0) * s
+             + 5.76949722146069140550e0) * s
+            + 4.63033784615654529590e0) * s
+           + 1.42343711074968357734e0)
+    den = (((((((1.05075007164441684324e-9 * s
+                 + 5.47593808499534494600e-4) * s
+                + 1.51986665636164571966e-2) * s
+               + 1.48103976427480074590e-1) * s
+              + 6.89767334985100004550e-1) * s
+             + 1.67638483018380384940e0) * s
+            + 2.05319162663775882187e0) * s
+           + 1.0)
+    return (-num if q < 0.0 else num), den
+
+
+@device(inline=True)
 def normal(w):
     """The spec's standard normal of a 32-bit word: AS 241 of its uniform.
 
     With 32-bit words |z| <= 6.338 (Phi^-1(2**-33)): the tail resolution of one
-    draw. Scalar code (one path at a time, as in the CPU kernel and on a GPU
-    thread) is fastest when the 85 % of words in the central region skip the
-    logarithm, so this one branches; its arithmetic, and so every bit of its
-    result, is that of :func:`inverse_normal_cdf` (tested on every word class).
+    draw. Branch-free, so a loop over many words vectorises: the central and the
+    near-tail rational functions are both evaluated, numerator and denominator
+    selected, then divided once; the far tail (r > 5) cannot be reached from a
+    32-bit word. The logarithm is :func:`kernels.elementary.log`, so the tails
+    may differ from :func:`inverse_normal_cdf` (libm's log) in the last bit.
     """
     p = uniform(w)
     q = p - 0.5
-    if abs(q) <= 0.425:
-        num, den = _as241_central(q)
-    else:
-        num, den = _as241_tail(p, q)
-    return num / den
+    num_c, den_c = _as241_central(q)
+    num_t, den_t = _as241_near_tail(p, q)
+    central = abs(q) <= 0.425
+    return (num_c if central else num_t) / (den_c if central else den_t)
 
 
-@device
+@device(inline=True)
 def normal_cdf(z):
     """Standard normal CDF, accurate in both tails."""
     return 0.5 * math.erfc(-z * 0.7071067811865476)
 
 
-@device
+@device(inline=True)
 def draw_normals(k0, k1, path, step, block, antithetic):
     """Four standard normals from one block (z0, z1, z2, z3)."""
     w0, w1, w2, w3 = draw_block(k0, k1, path, step, block, antithetic)
@@ -232,7 +258,7 @@ def check_seed(seed) -> int:
     return int(seed)
 
 
-@numba.njit(parallel=True, cache=True)
+@numba.njit(parallel=True, cache=True, fastmath=FASTMATH)
 def _fill_words(k0, k1, paths, step, first_block, n_blocks, antithetic, out):
     for i in numba.prange(paths.shape[0]):
         for b in range(n_blocks):
@@ -243,7 +269,7 @@ def _fill_words(k0, k1, paths, step, first_block, n_blocks, antithetic, out):
             out[i, 4 * b + 3] = w3
 
 
-@numba.njit(parallel=True, cache=True)
+@numba.njit(parallel=True, cache=True, fastmath=FASTMATH)
 def _fill_normals(k0, k1, paths, step, first_block, n_blocks, antithetic, out):
     for i in numba.prange(paths.shape[0]):
         for b in range(n_blocks):

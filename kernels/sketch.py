@@ -19,13 +19,10 @@ Exact sums
 """
 
 import math
-import struct
 
 import numpy as np
-from llvmlite import ir
-from numba import types
-from numba.core.extending import intrinsic
 
+from .elementary import float_bits
 from .target import device
 
 MANTISSA_BITS = 7
@@ -51,46 +48,18 @@ _MANTISSA_MASK = np.int64((1 << 52) - 1)
 _HIDDEN_BIT = np.int64(1 << 52)
 
 
-@intrinsic
-def _bitcast_float64_int64(typingctx, x):
-    if x != types.float64:
-        return None
-
-    def codegen(context, builder, signature, args):
-        return builder.bitcast(args[0], ir.IntType(64))
-
-    return types.int64(types.float64), codegen
-
-
-def _float_bits_simulator(x):
-    return struct.unpack("<q", struct.pack("<d", float(x)))[0]
-
-
-# The GPU body (libdevice's double_as_longlong) lives in kernels/cuda.py: a device
-# function cannot import numba.cuda itself, and only that module may at its top.
-@device(simulator_source=_float_bits_simulator)
-def float_bits(x):
-    """The IEEE-754 bits of a float64 as an int64."""
-    return _bitcast_float64_int64(np.float64(x))
-
-
-@device
+@device(inline=True)
 def bucket(x):
-    """Sketch bucket of ``x`` (see the module docs)."""
+    """Sketch bucket of ``x`` (see the module docs); branch-free, so it vectorises."""
     bits = float_bits(x)
     magnitude = bits & _SIGN_CLEAR
-    if (magnitude & _EXPONENT_MASK) == _EXPONENT_MASK:
-        return INVALID_BUCKET
-    k = (magnitude >> _SHIFT) - _OFFSET
-    if k < 0:
-        return ZERO_BUCKET
-    k = min(k, N_POSITIVE - 1)
-    if bits < 0:
-        return ZERO_BUCKET - 1 - k
-    return ZERO_BUCKET + 1 + k
+    k = min((magnitude >> _SHIFT) - _OFFSET, np.int64(N_POSITIVE - 1))
+    b = ZERO_BUCKET - 1 - k if bits < 0 else ZERO_BUCKET + 1 + k
+    b = ZERO_BUCKET if k < 0 else b
+    return INVALID_BUCKET if (magnitude & _EXPONENT_MASK) == _EXPONENT_MASK else b
 
 
-@device
+@device(inline=True)
 def exact_add(acc, x):
     """acc += x exactly, ``acc`` being an int64 array of ACCUMULATOR_WINDOWS windows."""
     bits = float_bits(x)

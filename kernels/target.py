@@ -16,21 +16,32 @@ import numba
 #: CPU dispatchers of every shared building block, in definition order.
 DEVICE_FUNCTIONS: list = []
 
+#: Floating-point freedoms of every CPU kernel: none. Strict IEEE float64, so a result is
+#: the same bits on any x86-64 or ARM CPU numba compiles for. {"contract"} (fusing a
+#: multiply and an add into one FMA) measured within the noise of strict here (0-10 %
+#: faster) but would make results depend on whether the CPU has FMA instructions, and
+#: so differ between the workers of a mixed cluster (docs/engine.md, "Floating point").
+FASTMATH = False
 
-def device(fn=None, *, inline=False, cuda_source=None, simulator_source=None):
+
+def device(fn=None, *, inline=False, cache=True, cuda_source=None, simulator_source=None):
     """Compile ``fn`` for the CPU as a building block shared with the CUDA target.
 
-    Scalar building blocks are left to LLVM, which inlines them where it pays.
-    Blocks that take arrays ask for ``inline=True``: numba then splices them
-    into the caller's IR, which removes the reference counting a call with
-    array arguments costs; it is reserved for them because it multiplies
-    compile time. ``error_model="numpy"`` keeps division free of exception
-    checks; ``cache=True`` keeps warm starts at about a second.
+    ``inline=True`` makes numba splice the block into its caller's IR. The lane
+    loops of :mod:`kernels.model` vectorise only when everything they call is
+    spliced in (a call left in a loop stops LLVM's vectoriser), so every block
+    they use asks for it; it costs compile time. ``error_model="numpy"`` keeps
+    division free of exception checks; ``cache=True`` keeps warm starts at about a
+    second (blocks made at import time, which have no source file, pass False:
+    they are only ever spliced into cached kernels).
     """
 
     def decorate(fn):
         dispatcher = numba.njit(
-            inline="always" if inline else "never", error_model="numpy", cache=True
+            forceinline=inline,
+            error_model="numpy",
+            cache=cache,
+            fastmath=FASTMATH,
         )(fn)
         dispatcher.cuda_source = cuda_source
         dispatcher.simulator_source = simulator_source

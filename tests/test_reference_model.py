@@ -142,7 +142,12 @@ def test_static_inputs_match_the_numba_sampler(antithetic, correlation):
     paths = np.arange(3000, dtype=np.uint64) + np.uint64(2**33)  # high counter word in use
     want = sample_inputs(packed, 0, seed=seed, antithetic=antithetic, paths=paths).values
     got = ref.static_inputs(seed, paths, packed, antithetic)
-    np.testing.assert_allclose(got, want, rtol=1e-15, atol=0.0)
+    # The kernels' normals take the tails' log from kernels.elementary (an ulp from
+    # numpy's); inverse CDFs pass that ulp on times their slope, and the truncated
+    # normal, which subtracts nearly equal probabilities, magnifies it.
+    truncated = np.array(["truncated" in name for name in packed.names])
+    np.testing.assert_allclose(got[:, ~truncated], want[:, ~truncated], rtol=4e-15, atol=0.0)
+    np.testing.assert_allclose(got[:, truncated], want[:, truncated], rtol=1e-13, atol=0.0)
 
 
 def test_static_inputs_accept_a_path_count_and_draw_normal_i_for_input_i():
