@@ -463,6 +463,52 @@ def _sample_group(k0, k1, base, lanes, antithetic, kinds, params, data, corr_ind
 
 
 @_lane_block
+def _setup_group(lanes, levels, src, w, g):
+    """The per-path constants of the inputs in rows ``src..`` of w[g] (with the stress
+    multipliers ``levels``) into its constant rows."""
+    for lane in range(lanes):  # lane loop: constants
+        demand, supply, company = path_constants(
+            load_inputs(w, g, src, lane), load_inputs(w, g, src + _HALF, lane), levels
+        )
+        store12(w, g, CD, lane, demand)
+        store19(w, g, CP, lane, supply)
+        store12(w, g, CC, lane, company)
+
+
+@_lane_block
+def _start_group(lanes, w, g):
+    """Month 0 of w[g]'s paths from their inputs and constants."""
+    for lane in range(lanes):  # lane loop: month 0
+        state, trackers = initial_state(
+            load_inputs(w, g, X, lane), load_inputs(w, g, X + _HALF, lane),
+            load19(w, g, CP, lane),
+        )  # fmt: skip
+        store13(w, g, ST, lane, state)
+        store7(w, g, TR, lane, trackers)
+
+
+@_lane_block
+def _shock_group(k0, k1, base, t, lanes, antithetic, chol_rows, w, g):
+    """Month t's shocks of paths base .. base + lanes - 1 into w[g]."""
+    for lane in range(lanes):  # lane loop: shocks
+        store6(w, g, ZS, lane, draw_shocks(k0, k1, base + lane, t, antithetic, chol_rows))
+
+
+@_lane_block
+def _step_group(t, lanes, w, g):
+    """Advance w[g]'s paths to month t: state, trackers and the month's outcomes."""
+    for lane in range(lanes):  # lane loop: month step
+        company = load12(w, g, CC, lane)
+        state, outcomes = month_step(
+            t, load12(w, g, CD, lane), load19(w, g, CP, lane), company,
+            load13(w, g, ST, lane), load6(w, g, ZS, lane),
+        )  # fmt: skip
+        store13(w, g, ST, lane, state)
+        store7(w, g, TR, lane, track(t, company, load7(w, g, TR, lane), outcomes))
+        store9(w, g, OUT, lane, outcomes)
+
+
+@_lane_block
 def _reduce_group(t, horizon, lanes, shift, w, g, flat, dev, part, slots, sums):
     """Month t's outcomes of w[g] into the sketch counts (``flat``, the flat view of the
     sketch) and the exact sums of d = x - shift and d**2 (each by :func:`group_sum`);
@@ -567,16 +613,8 @@ def run_paths(
                 for lane in range(lanes):
                     for i in range(N_INPUTS):
                         inputs_out[row0 + lane, i] = work[g, X + i, lane]
-            for lane in range(lanes):  # lane loop: setup
-                a = load_inputs(work, g, X, lane)
-                b = load_inputs(work, g, X + _HALF, lane)
-                demand, supply, company = path_constants(a, b, _UNSTRESSED)
-                state, trackers = initial_state(a, b, supply)
-                store12(work, g, CD, lane, demand)
-                store19(work, g, CP, lane, supply)
-                store12(work, g, CC, lane, company)
-                store13(work, g, ST, lane, state)
-                store7(work, g, TR, lane, trackers)
+            _setup_group(lanes, _UNSTRESSED, X, work, g)
+            _start_group(lanes, work, g)
         for t in range(1, horizon + 1):
             for g in range(n_groups):
                 lanes = min(LANES, size - g * LANES)
@@ -587,27 +625,9 @@ def run_paths(
                         add = stress_add[t, i]
                         for lane in range(lanes):
                             work[g, XS + i, lane] = work[g, X + i, lane] * mul + add
-                    levels = stress_levels(stress_mul, t)
-                    for lane in range(lanes):  # lane loop: stressed constants
-                        a = load_inputs(work, g, XS, lane)
-                        b = load_inputs(work, g, XS + _HALF, lane)
-                        demand, supply, company = path_constants(a, b, levels)
-                        store12(work, g, CD, lane, demand)
-                        store19(work, g, CP, lane, supply)
-                        store12(work, g, CC, lane, company)
-                for lane in range(lanes):  # lane loop: shocks
-                    shocks = draw_shocks(k0, k1, first_path + row0 + lane, t, antithetic, chol_rows)
-                    store6(work, g, ZS, lane, shocks)
-                for lane in range(lanes):  # lane loop: month step
-                    company = load12(work, g, CC, lane)
-                    state, outcomes = month_step(
-                        t, load12(work, g, CD, lane), load19(work, g, CP, lane), company,
-                        load13(work, g, ST, lane), load6(work, g, ZS, lane),
-                    )  # fmt: skip
-                    trackers = track(t, company, load7(work, g, TR, lane), outcomes)
-                    store13(work, g, ST, lane, state)
-                    store7(work, g, TR, lane, trackers)
-                    store9(work, g, OUT, lane, outcomes)
+                    _setup_group(lanes, stress_levels(stress_mul, t), XS, work, g)
+                _shock_group(k0, k1, first_path + row0, t, lanes, antithetic, chol_rows, work, g)
+                _step_group(t, lanes, work, g)
                 profitable[t - 1] += _reduce_group(
                     t, horizon, lanes, shift, work, g, flat, dev, part, slots, sums
                 )

@@ -1,92 +1,158 @@
-"""Evidence that the CPU kernel's lane loops vectorise, read off the compiler itself.
+"""The CPU kernel's phases one at a time: their speed, and their machine code.
 
-:func:`report` compiles :func:`kernels.model.run_paths` afresh (an empty cache, line
-numbers on every function) in a child process with LLVM's loop-vectoriser remarks
-switched on, and returns, for each lane loop marked ``# lane loop: NAME`` in
-``kernels/model.py``, the vectorisation widths LLVM reports for it, plus the count of
-vector register operands in the kernel's machine code by register width. ``tests/test_vectorisation.py`` asserts on it, so a change that de-vectorises a
-loop fails the tests; ``benchmarks/bench_model.py`` prints it.
+Each phase kernel here runs one of the lane-loop helpers that
+:func:`kernels.model.run_paths` is made of, over a block of groups, ``reps`` times:
 
-A child process, because the remarks are a process-wide LLVM option that would
-otherwise print for every later compilation.
+- ``sampling``: the static inputs (:func:`kernels.model._sample_group`);
+- ``set-up``: the per-path constants and month 0 (``_setup_group``, ``_start_group``);
+- ``shocks``: a month's Philox blocks, normals and correlation (``_shock_group``);
+- ``month step``: the equations of a month and the trackers (``_step_group``);
+- ``reductions``: sketch counts, exact sums, profitable count (``_reduce_group``).
+
+The helpers are the kernel's own (forced inline into it and into these), so a phase
+kernel's machine code is that phase's hot loop. :func:`packed_instructions` counts
+the vector instructions in it: ``tests/test_vectorisation.py`` asserts that every phase
+keeps its vector arithmetic (a change that de-vectorises a loop fails the tests), and
+``benchmarks/bench_model.py`` prints the counts and times each phase.
 """
 
 from __future__ import annotations
 
-import json
 import re
-import subprocess
-import sys
-from pathlib import Path
 
-_MODEL = Path(__file__).with_name("model.py")
-_MARK = re.compile(r"#\s*lane loop:\s*(.+?)\s*$")
-
-_CHILD = r"""
-import json, os, re, sys, tempfile
-# Line numbers in every function (the helpers are inlined into the kernel, and their
-# loops' remarks carry their own lines), compiled afresh into a throw-away cache.
-os.environ["NUMBA_DEBUGINFO"] = "1"
-os.environ["NUMBA_CACHE_DIR"] = tempfile.mkdtemp()
-import llvmlite.binding as llvm
-llvm.set_option("", "-pass-remarks=loop-vectorize")
-llvm.set_option("", "-pass-remarks-missed=loop-vectorize")
 import numba
 import numpy as np
-from kernels import model
-from kernels.target import FASTMATH
-from montecarlo.backends.plan import Plan
-from montecarlo.scenario import Scenario
 
-from montecarlo.engine import simulate
-simulate(Scenario.preset("frontier-lab").replace(horizon_months=2), 64, progress=False,
-         keep_paths=False)
-signature = model.run_paths.signatures[0]
-asm = model.run_paths.inspect_asm(signature)
-counts = {reg: len(re.findall("%" + reg + r"\d+", asm)) for reg in ("xmm", "ymm", "zmm")}
-print("VECTORISATION " + json.dumps(counts), flush=True)
-"""
+from . import model
+from .layout import N_MONTHLY
+from .model import BLOCK, GROUPS, LANES, N_ROWS, X
+from .sketch import ACCUMULATOR_WINDOWS, N_BUCKETS
+from .target import FASTMATH
+
+PHASES = ("sampling", "set-up", "shocks", "month step", "reductions")
+_UNSTRESSED = (1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0)
+_jit = numba.njit(nogil=True, error_model="numpy", fastmath=FASTMATH)
 
 
-def marked_loops() -> dict[str, tuple[int, int]]:
-    """Each marked lane loop of kernels/model.py: its first and last line."""
-    loops = {}
-    lines = _MODEL.read_text().splitlines()
-    for number, line in enumerate(lines, start=1):
-        match = _MARK.search(line)
-        if not match:
-            continue
-        indent = len(line) - len(line.lstrip())
-        last = number
-        for later in range(number, len(lines)):
-            text = lines[later]
-            if text.strip() and len(text) - len(text.lstrip()) <= indent:
-                break
-            last = later + 1
-        loops[match.group(1)] = (number, last)
-    return loops
+@_jit
+def _sampling(k0, k1, kinds, params, data, corr_index, chol, drawn, init, reps):
+    work = np.empty((GROUPS, N_ROWS, LANES))
+    work[:] = init
+    for r in range(reps):
+        for g in range(GROUPS):
+            model._sample_group(k0, k1, r * BLOCK + g * LANES, LANES, False, kinds, params,
+                                data, corr_index, chol, drawn, work, g)  # fmt: skip
+    return work
 
 
-def report() -> dict:
-    """``{"loops": {name: [widths]}, "registers": {"xmm"|"ymm"|"zmm": count}}``.
+@_jit
+def _setup(init, reps):
+    work = np.empty((GROUPS, N_ROWS, LANES))
+    work[:] = init
+    for _ in range(reps):
+        for g in range(GROUPS):
+            model._setup_group(LANES, _UNSTRESSED, X, work, g)
+            model._start_group(LANES, work, g)
+    return work
 
-    A loop's widths are those of LLVM's "vectorized loop (vectorization width: W, ...)"
-    remarks located in its lines (LLVM names a loop by a line of its body); an empty
-    list means LLVM did not vectorise it.
-    """
-    root = Path(__file__).resolve().parent.parent
-    proc = subprocess.run(
-        [sys.executable, "-c", _CHILD], capture_output=True, text=True, cwd=root, check=False
-    )
-    if proc.returncode != 0:
-        raise RuntimeError(f"compiling the kernel for its remarks failed:\n{proc.stderr[-3000:]}")
-    counts = json.loads(proc.stdout.split("VECTORISATION ", 1)[1].splitlines()[0])
-    widths: dict[int, list[int]] = {}
-    pattern = re.compile(r"model\.py:(\d+):\d+: vectorized loop \(vectorization width: (\d+)")
-    for match in pattern.finditer(proc.stderr):
-        widths.setdefault(int(match.group(1)), []).append(int(match.group(2)))
-    loops = {
-        name: [w for n in range(first, last + 1) for w in widths.get(n, [])]
-        for name, (first, last) in marked_loops().items()
-    }
-    return {"loops": loops, "registers": counts}
+
+@_jit
+def _shocks(k0, k1, chol_rows, init, reps):
+    work = np.empty((GROUPS, N_ROWS, LANES))
+    work[:] = init
+    for t in range(1, reps + 1):
+        for g in range(GROUPS):
+            model._shock_group(k0, k1, g * LANES, t, LANES, False, chol_rows, work, g)
+    return work
+
+
+@_jit
+def _step(init, reps):
+    work = np.empty((GROUPS, N_ROWS, LANES))
+    work[:] = init
+    for t in range(1, reps + 1):
+        for g in range(GROUPS):
+            model._step_group(t, LANES, work, g)
+    return work
+
+
+@_jit
+def _reductions(shift, init, reps, horizon):
+    work = np.empty((GROUPS, N_ROWS, LANES))
+    work[:] = init
+    sketch = np.zeros((N_MONTHLY, horizon, N_BUCKETS), dtype=np.uint32)
+    sums = np.zeros((2, N_MONTHLY, horizon, ACCUMULATOR_WINDOWS), dtype=np.int64)
+    dev = np.zeros((2 * N_MONTHLY, LANES))
+    part = np.zeros(8)
+    slots = np.zeros((N_MONTHLY, LANES), dtype=np.uint64)
+    flat = sketch.reshape(-1)
+    profitable = 0
+    for r in range(reps):
+        t = r % horizon + 1
+        for g in range(GROUPS):
+            profitable += model._reduce_group(t, horizon, LANES, shift, work, g, flat, dev,
+                                              part, slots, sums)  # fmt: skip
+    return profitable
+
+
+class Phases:
+    """The phase kernels on one scenario's block of paths, each started from the state
+    the phase before it leaves (``plan`` is a :class:`montecarlo.backends.plan.Plan`)."""
+
+    def __init__(self, plan):
+        p = plan.packed
+        self.horizon = plan.horizon
+        self.k0, self.k1 = plan.k0, plan.k1
+        drawn = np.zeros((p.kinds.size + 3) // 4, dtype=np.bool_)
+        drawn[np.flatnonzero(p.kinds != 0) // 4] = True
+        drawn[np.asarray(p.corr_index, dtype=np.int64) // 4] = True
+        self.sample_args = (self.k0, self.k1, p.kinds, p.params, p.data, p.corr_index, p.chol,
+                            drawn)  # fmt: skip
+        self.chol_rows = tuple(float(plan.shock_chol[i, j]) for i in range(5) for j in range(i + 1))
+        work = np.zeros((GROUPS, N_ROWS, LANES))
+        self.sampled = _sampling(*self.sample_args, work, 1)
+        self.started = _setup(self.sampled, 1)
+        self.shocked = _shocks(self.k0, self.k1, self.chol_rows, self.started, 1)
+        self.stepped = _step(self.shocked, 1)
+        # The path-0 monthly outcomes, as the engine's shift.
+        self.shift = np.repeat(self.stepped[0, model.OUT : model.OUT + N_MONTHLY, :1],
+                               self.horizon, axis=1)  # fmt: skip
+
+    def run(self, phase: str, reps: int):
+        """Run ``phase`` ``reps`` times over a block of BLOCK paths (months for the monthly
+        phases, fresh blocks of paths for sampling and set-up)."""
+        if phase == "sampling":
+            return _sampling(*self.sample_args, self.sampled, reps)
+        if phase == "set-up":
+            return _setup(self.sampled, reps)
+        if phase == "shocks":
+            return _shocks(self.k0, self.k1, self.chol_rows, self.started, reps)
+        if phase == "month step":
+            return _step(self.shocked, reps)
+        if phase == "reductions":
+            return _reductions(self.shift, self.stepped, reps, self.horizon)
+        raise ValueError(f"phase must be one of {PHASES}, got {phase!r}")
+
+    def assembly(self, phase: str) -> str:
+        """The machine code of ``phase``'s kernel (compiled afresh: the cache keeps none)."""
+        kernel = {"sampling": _sampling, "set-up": _setup, "shocks": _shocks,
+                  "month step": _step, "reductions": _reductions}[phase]  # fmt: skip
+        self.run(phase, 1)
+        return kernel.inspect_asm(kernel.signatures[0])
+
+
+_PACKED = re.compile(
+    r"^\s*v?(?:add|sub|mul|div|sqrt|min|max|fn?m(?:add|sub)\d*|and|or|xor|blendm|cmp)[a-z]*pd\s"
+    r"[^\n]*%([xyz])mm",
+    re.MULTILINE,
+)
+
+
+def packed_instructions(asm: str) -> dict[str, int]:
+    """Packed float64 instructions (arithmetic, logic, compares, blends) in ``asm``, by
+    register width: ``{"xmm": n, "ymm": n, "zmm": n}`` (128, 256, 512 bits). Scalar
+    float64 code uses the ``sd`` forms and counts nothing."""
+    counts = {"xmm": 0, "ymm": 0, "zmm": 0}
+    for match in _PACKED.finditer(asm):
+        counts[match.group(1) + "mm"] += 1
+    return counts
