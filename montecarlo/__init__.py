@@ -1,6 +1,11 @@
 """montecarlo: an accelerated Monte Carlo risk engine for the economics of AI inference."""
 
-from importlib.metadata import PackageNotFoundError, version
+# First, before the heavy imports: Ctrl-C while the montecarlo command starts up is one line.
+from ._interrupt import install as _install_interrupt_hook
+
+_install_interrupt_hook()
+
+from importlib.metadata import PackageNotFoundError, version  # noqa: E402
 
 try:
     __version__ = version("montecarlo")

@@ -32,7 +32,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from . import __version__, export
+from . import __version__, budget, export
 from .compare import DIFFERENCED, compare, sweep
 from .engine import BACKENDS, simulate
 from .scenario import Scenario, ScenarioError, presets
@@ -91,7 +91,11 @@ class _Group(click.Group):
 
     def invoke(self, ctx: click.Context):
         try:
-            return super().invoke(ctx)
+            # Warnings anywhere in a command (reading a scenario whose correlation is
+            # repaired, a qmc run off a power of two) are one line each, never Python's
+            # "file:line: Category: message" with a source path.
+            with _warnings_as_lines():
+                return super().invoke(ctx)
         except KeyboardInterrupt:
             raise Interrupted() from None
         except (FloatingPointError, OverflowError) as err:
@@ -305,8 +309,29 @@ def _key_line(text: str, key: str) -> int | None:
     return None
 
 
+def _stress_line(text: str, k: int, message: str) -> int | None:
+    """The line of stress k (its ``[[stresses]]`` table, or the key the message names)."""
+    lines = text.splitlines()
+    headers = [i for i, line in enumerate(lines) if re.match(r"\s*\[\[\s*stresses\s*\]\]", line)]
+    if k >= len(headers):
+        return _key_line(text, "stresses")  # an inline array: its key's line
+    start = headers[k]
+    end = next(
+        (i for i in range(start + 1, len(lines)) if re.match(r"\s*\[", lines[i])), len(lines)
+    )
+    named = re.match(r"stress (input|start_month|months|multiply|add)\b", message)
+    if named:
+        for i in range(start + 1, end):
+            if re.match(rf"\s*{named[1]}\s*=", lines[i]):
+                return i + 1
+    return start + 1
+
+
 def _field_line(text: str, data: dict, message: str) -> int | None:
     """The line of the field a ScenarioError names first (its messages start with it)."""
+    stress = re.match(r"stresses\[(\d+)\]: ", message)
+    if stress:
+        return _stress_line(text, int(stress[1]), message[stress.end() :])
     found = []
     for key in set(_all_keys(data)):
         hit = re.search(rf"(?<![\w]){re.escape(key)}(?![\w])", message)
@@ -354,9 +379,17 @@ def _scenarios(specs: Sequence[str], horizon: int | None) -> dict[str, Scenario]
 # ------------------------------------------------------------------------------------------
 
 
-def _checked_outputs(outs: Sequence[str], allowed: Sequence[str] | None = None) -> list[Path]:
-    """Each ``--out``, once, after export.check_writable: before any computation."""
+def _checked_outputs(
+    outs: Sequence[str], allowed: Sequence[str] | None = None, *, siblings: bool = False
+) -> list[Path]:
+    """Each ``--out``, once, after export.check_writable: before any computation.
+
+    Two outputs that would write the same file are refused: with ``siblings`` (``run``,
+    whose .csv and .parquet outputs write sibling tables, export.output_paths) that
+    includes ``--out r.csv --out r.months.csv``.
+    """
     paths: list[Path] = []
+    owners: dict[Path, str] = {}
     for out in outs:
         path = Path(out)
         if allowed is not None and path.suffix.lower() not in allowed:
@@ -370,9 +403,48 @@ def _checked_outputs(outs: Sequence[str], allowed: Sequence[str] | None = None) 
             raise Failure(f"cannot write {out}: {err.strerror}" if err.strerror else err) from None
         except ValueError as err:
             raise Failure(str(err)) from None
-        if path.resolve() not in [p.resolve() for p in paths]:
-            paths.append(path)
+        if path.resolve() in [p.resolve() for p in paths]:
+            continue  # the same --out twice: written once
+        files = export.output_paths(path, paths=True, tornado=True) if siblings else {"": path}
+        for file in files.values():
+            other = owners.get(file.resolve())
+            if other is not None:
+                raise Failure(
+                    f"--out {out} and --out {other} would both write {file}; give outputs that "
+                    f"do not overlap"
+                )
+        owners.update({file.resolve(): out for file in files.values()})
+        paths.append(path)
     return paths
+
+
+def _check_work(what: str, path_months: float, backend: str, yes: bool, quiet: bool) -> None:
+    """Refuse, before it starts, a run estimated beyond budget.TIME_BOUND_SECONDS unless
+    ``--yes``; note the estimate of any run over a minute (docs/cli.md, Budgets)."""
+    import numba
+
+    threads = numba.get_num_threads()
+    name = backend if backend in budget.PATH_MONTHS_PER_SECOND else "numba"
+    seconds = budget.estimate_seconds(path_months, name, threads)
+    speed = budget.PATH_MONTHS_PER_SECOND[name] * (threads if name in ("numba", "dask") else 1)
+    estimate = (
+        f"{what}: {path_months:.3g} path-months, about {budget.format_seconds(seconds)} at the "
+        f"assumed {speed:.3g} path-months/s of the {name} backend"
+        + (f" on {threads} threads" if name in ("numba", "dask") else "")
+    )
+    if seconds > budget.TIME_BOUND_SECONDS and not yes:
+        raise Failure(
+            f"{estimate}, beyond the {budget.format_seconds(budget.TIME_BOUND_SECONDS)} bound; "
+            f"pass --yes to run it anyway, or use fewer paths"
+        )
+    if seconds > 60 and not quiet:
+        click.echo(f"montecarlo: note: {estimate}; Ctrl-C stops it", err=True)
+
+
+_YES = click.option(
+    "--yes", "-y", is_flag=True,
+    help="Run even if the estimated time is beyond the 1 h bound (docs/cli.md, Budgets).",
+)  # fmt: skip
 
 
 def _default_output(scenario: Scenario) -> str:
@@ -391,10 +463,10 @@ def _plain(value: Any) -> Any:
 
 
 def _write_table(ds: xr.Dataset, table: pd.DataFrame, path: Path, kind: str) -> list[Path]:
-    """A Dataset as NetCDF (export.write), or its tidy ``table`` as CSV, JSON or Parquet."""
+    """A Dataset as NetCDF (export.write_netcdf), or its tidy ``table`` as CSV, JSON or Parquet."""
     suffix = path.suffix.lower()
-    if suffix == ".nc":
-        return export.write(ds, path)
+    if suffix == ".nc":  # the whole Dataset: export.open_netcdf reopens it
+        return [export.write_netcdf(ds, path)]
     with export.atomic_path(path) as tmp:
         if suffix == ".csv":
             table.to_csv(tmp, index=False)
@@ -717,8 +789,9 @@ def cli() -> None:
     default=None,
     help="Progress bar on standard error [default: when it is a terminal].",
 )
+@_YES
 def run_cmd(scenario, paths, seed, backend, horizon, precision, max_paths, antithetic, qmc,
-            keep_paths, outs, quiet, progress) -> None:  # fmt: skip
+            keep_paths, outs, quiet, progress, yes) -> None:  # fmt: skip
     """Simulate a scenario, print a risk summary and write the result.
 
     SCENARIO is a preset name or a TOML scenario file (default: frontier-lab).
@@ -734,7 +807,9 @@ def run_cmd(scenario, paths, seed, backend, horizon, precision, max_paths, antit
       montecarlo run --quiet --out result.parquet
     """
     spec = _with_horizon(load_scenario(scenario), horizon)
-    outputs = _checked_outputs(outs or [_default_output(spec)])
+    outputs = _checked_outputs(outs or [_default_output(spec)], siblings=True)
+    most = max(paths, max_paths or paths)
+    _check_work("this run", most * spec.horizon_months, backend, yes, quiet)
     targets = dict(precision) or None
     show = False if quiet else progress
     with _warnings_as_lines():
@@ -836,9 +911,11 @@ def report_cmd(result, out, tornado_paths, seed) -> None:
         raise Failure(f"--out {out}: would overwrite the result it reports on")
     _checked_outputs([str(target)])
     try:
-        ds = export.open_result(source)
-    except (OSError, ValueError, KeyError, TypeError) as err:  # scipy: TypeError for non-NetCDF
-        raise Failure(f"{result}: not a montecarlo result ({_one_line(err)})") from None
+        ds = export.open_result(source)  # refuses anything but a simulate result, by name
+    except ValueError as err:
+        raise Failure(str(err)) from None
+    except OSError as err:
+        raise Failure(f"{result}: {err.strerror or err}") from None
     tornado_ds = None
     if tornado_paths is not None:
         text = ds.attrs.get("scenario")
@@ -880,6 +957,7 @@ def _shared_options(default_paths: str):
                          help="Override horizon_months of every scenario."),
             click.option("--out", "-o", "outs", multiple=True, metavar="FILE",
                          help="Table of the results, repeatable: .nc, .csv, .json or .parquet."),
+            _YES,
         ]):  # fmt: skip
             f = option(f)
         return f
@@ -895,7 +973,7 @@ def _shared_options(default_paths: str):
     default=None,
     help="Progress bars [default: when standard error is a terminal].",
 )
-def compare_cmd(scenarios, paths, seed, backend, horizon, outs, progress) -> None:
+def compare_cmd(scenarios, paths, seed, backend, horizon, outs, yes, progress) -> None:
     """Simulate scenarios on common random numbers and difference them against the first.
 
     Prints each scenario's mean NPV and P(ruin) at the horizon, and their
@@ -910,6 +988,8 @@ def compare_cmd(scenarios, paths, seed, backend, horizon, outs, progress) -> Non
         raise click.UsageError("compare needs at least two scenarios")
     resolved = _scenarios(scenarios, horizon)
     n = paths or 100_000
+    T = next(iter(resolved.values())).horizon_months
+    _check_work(f"{len(resolved)} runs of {n:,} paths", len(resolved) * n * T, backend, yes, False)
     _run_comparison(
         lambda: compare(resolved, n, seed=seed, backend=backend, progress=progress), outs
     )
@@ -929,7 +1009,7 @@ def compare_cmd(scenarios, paths, seed, backend, horizon, outs, progress) -> Non
     default=None,
     help="Progress bars [default: when standard error is a terminal].",
 )
-def sweep_cmd(scenario, field, values, paths, seed, backend, horizon, outs, progress) -> None:
+def sweep_cmd(scenario, field, values, paths, seed, backend, horizon, outs, yes, progress) -> None:
     """Set one input of a scenario to each of VALUES and compare the runs.
 
     The first value is the baseline of the differences; all runs share their
@@ -952,6 +1032,8 @@ def sweep_cmd(scenario, field, values, paths, seed, backend, horizon, outs, prog
         numbers.append(int(x) if x.is_integer() and abs(x) < 2**53 else x)
     base = _with_horizon(load_scenario(scenario), horizon)
     n = paths or 100_000
+    runs = len(numbers)
+    _check_work(f"{runs} runs of {n:,} paths", runs * n * base.horizon_months, backend, yes, False)
     _run_comparison(
         lambda: sweep(base, field, numbers, n, seed=seed, backend=backend, progress=progress),
         outs,
@@ -991,7 +1073,7 @@ def _sobol_outcome(metric: str) -> str:
     f"(npv, terminal_cash, ..., ruined; npv_mean means npv).",
 )
 @_shared_options("2e4 per tornado run; 1024 Sobol base points, a power of two")
-def sensitivity_cmd(scenario, method, metric, paths, seed, backend, horizon, outs) -> None:
+def sensitivity_cmd(scenario, method, metric, paths, seed, backend, horizon, outs, yes) -> None:
     """Which uncertain inputs drive an outcome: a tornado or Sobol indices.
 
     The tornado fixes each uncertain input at its 10th and 90th percentiles in
@@ -1015,13 +1097,23 @@ def sensitivity_cmd(scenario, method, metric, paths, seed, backend, horizon, out
                 raise Failure(
                     f"--metric {metric}: tornado takes one of {', '.join(sorted(METRICS))}"
                 )
-            ds = tornado(spec, paths or 20_000, metric=metric, seed=seed, backend=backend)
+            n = paths or 20_000
+            runs = 2 * len(spec.uncertain_inputs) + 1
+            _check_work(
+                f"{runs} runs of {n:,} paths", runs * n * spec.horizon_months, backend, yes, False
+            )
+            ds = tornado(spec, n, metric=metric, seed=seed, backend=backend)
             lines = tornado_lines(ds)
         else:
             outcome = _sobol_outcome(metric)
             if paths is not None and paths & (paths - 1):
                 raise Failure(f"--paths {paths}: Sobol base points must be a power of two")
-            ds = model_sobol(spec, paths or 1024, outcome=outcome, seed=seed, backend=backend)
+            n = paths or 1024
+            points = n * (len(spec.uncertain_inputs) + 2)
+            _check_work(
+                f"{points:,} model paths", points * spec.horizon_months, backend, yes, False
+            )
+            ds = model_sobol(spec, n, outcome=outcome, seed=seed, backend=backend)
             lines = sobol_lines(ds)
     click.echo("\n".join(lines))
     table = ds.to_dataframe().reset_index()

@@ -23,10 +23,12 @@ from scipy import optimize
 from kernels.layout import N_INPUTS, N_PATH
 from kernels.rng import check_seed
 
+from . import budget
 from .engine import PATH_MEMORY_BUDGET, SimulationError, _as_scenario, _positive_int, simulate
 from .risk import Z95
 from .risk import mean as risk_mean
 from .scenario import FIELDS
+from .values import short_repr
 
 #: Per-path outcomes whose paired differences are reported (money-valued).
 DIFFERENCED = ("npv", "cumulative_operating_profit", "terminal_cash", "min_cash", "terminal_arr")
@@ -65,14 +67,10 @@ def compare(
         )
     if "keep_paths" in simulate_kwargs:
         raise SimulationError("compare keeps per-path outcomes itself; do not pass keep_paths")
-    if isinstance(n_paths, (int, np.integer)) and not isinstance(n_paths, bool):
-        # Each run keeps its per-path outcomes, and its sampled inputs until they are dropped.
-        size = int(n_paths) * len(resolved) * (N_PATH + N_INPUTS) * 8
-        if size > PATH_MEMORY_BUDGET:
-            raise SimulationError(
-                f"compare keeps every path of every scenario: n_paths={n_paths} x "
-                f"{len(resolved)} scenarios needs about {size / 2**20:.0f} MiB; use fewer paths"
-            )
+    # Every run keeps its per-path outcomes (and its inputs until they are dropped): the
+    # memory is checked for all of them before the first one starts.
+    n_paths = _positive_int("n_paths", n_paths)
+    budget.check_compare(n_paths, len(resolved), horizons.pop())
     runs = []
     for s in resolved.values():
         ds = simulate(s, n_paths, seed=seed, keep_paths=True, **simulate_kwargs)
@@ -137,13 +135,38 @@ def sweep(
     ``value`` coordinate (numbers, or the distributions' text).
     """
     base = _as_scenario(scenario)
-    if len(values) < 1:
-        raise SimulationError(f"sweep needs at least one value for {field!r}")
+    values = _sweep_values(field, values)
     variants = {f"{field}={v!r}": base.replace(**{field: v}) for v in values}
     ds = compare(variants, n_paths, seed=seed, **simulate_kwargs)
     numeric = all(isinstance(v, (int, float, np.integer, np.floating)) for v in values)
     labels = np.asarray(values, dtype=np.float64) if numeric else [repr(v) for v in values]
     return ds.assign_coords(value=("scenario", labels)).assign_attrs(swept_field=field)
+
+
+def _sweep_values(field: str, values: Any) -> list[Any]:
+    """``values`` as a list: a list, tuple or 1-D array of distinct values, at least one."""
+    if isinstance(values, np.ndarray) and values.ndim == 1:
+        values = values.tolist()
+    if not isinstance(values, list | tuple):
+        raise SimulationError(
+            f"sweep: values must be a list of values for {field!r} (a list, tuple or 1-D "
+            f"array), got {short_repr(values)} ({type(values).__name__})"
+        )
+    if len(values) < 1:
+        raise SimulationError(f"sweep needs at least one value for {field!r}")
+    for i, v in enumerate(values):
+        for w in values[:i]:
+            same = repr(v) == repr(w)
+            try:
+                same = same or bool(v == w)
+            except (TypeError, ValueError):  # arrays inside distributions compare elementwise
+                pass
+            if same:
+                raise SimulationError(
+                    f"sweep: values for {field!r} must be distinct, but {short_repr(v)} appears "
+                    f"twice (each value is one scenario of the comparison)"
+                )
+    return list(values)
 
 
 # ------------------------------------------------------------------------------------------

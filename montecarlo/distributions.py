@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import sys
 import warnings
 from collections.abc import Mapping
 from functools import cached_property
@@ -35,6 +36,8 @@ import scipy.stats
 
 from kernels import distributions as kd
 
+from .values import real
+
 #: Normal-score range and size of the quantile tables (Phi(-8.5) is about 1e-17).
 TABLE_Z_MAX = 8.5
 TABLE_POINTS = 4097
@@ -42,6 +45,15 @@ TABLE_POINTS = 4097
 #: for shape parameters >= 0.1; below that, SMALL_SHAPE_TABLE_ACCURACY.
 TABLE_ACCURACY = 1e-7
 SMALL_SHAPE_TABLE_ACCURACY = 1e-6
+#: Largest shape parameter of the tabulated laws (Beta's a and b, PERT's and Gamma's shape).
+#: Beyond it scipy's quantile functions lose accuracy or take minutes (PERT shape 1e300),
+#: and the law is a normal for every purpose: use Normal or TruncatedNormal.
+MAX_SHAPE = 1e6
+#: Largest mu + LOGNORMAL_TAIL_Z sigma of a LogNormal: exp of more overflows a double.
+LOG_FLOAT_MAX = math.log(sys.float_info.max)
+#: Normal score (one draw in about 3e4 lies beyond it) up to which LogNormal draws must be finite;
+#: rarer overflows are caught by the checks of every result (docs/engine.md, Overflow).
+LOGNORMAL_TAIL_Z = 4.0
 
 
 class DistributionError(ValueError):
@@ -49,21 +61,23 @@ class DistributionError(ValueError):
 
 
 def _real(owner: str, name: str, value: Any, *, finite: bool = True) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
-        raise DistributionError(
-            f"{owner}: {name} must be a real number, got {value!r} ({type(value).__name__})"
-        )
-    value = float(value)
-    if math.isnan(value) or (finite and math.isinf(value)):
-        allowed = "a finite number" if finite else "a number (not NaN)"
-        raise DistributionError(f"{owner}: {name} must be {allowed}, got {value}")
-    return value
+    return real(f"{owner}: {name}", value, error=DistributionError, allow_inf=not finite)
 
 
 def _positive(owner: str, name: str, value: Any) -> float:
     value = _real(owner, name, value)
     if not value > 0:
         raise DistributionError(f"{owner}: {name} must be > 0, got {value}")
+    return value
+
+
+def _shape(owner: str, name: str, value: Any) -> float:
+    value = _positive(owner, name, value)
+    if value > MAX_SHAPE:
+        raise DistributionError(
+            f"{owner}: {name} must be at most {MAX_SHAPE:g}, got {value!r}; a law this "
+            f"concentrated is a normal for every purpose: use Normal or TruncatedNormal"
+        )
     return value
 
 
@@ -224,8 +238,16 @@ class LogNormal(Distribution):
     name = "lognormal"
 
     def __post_init__(self):
-        object.__setattr__(self, "mu", _real("LogNormal", "mu", self.mu))
-        object.__setattr__(self, "sigma", _positive("LogNormal", "sigma", self.sigma))
+        mu = _real("LogNormal", "mu", self.mu)
+        sigma = _positive("LogNormal", "sigma", self.sigma)
+        if not mu + LOGNORMAL_TAIL_Z * sigma <= LOG_FLOAT_MAX:
+            raise DistributionError(
+                f"LogNormal: mu + {LOGNORMAL_TAIL_Z:g} sigma must be at most {LOG_FLOAT_MAX:.2f}, "
+                f"got mu={mu!r}, sigma={sigma!r}: draws up to {LOGNORMAL_TAIL_Z:g} sd above mu "
+                f"(one in 3e4) would overflow the largest double, about 1.8e308"
+            )
+        object.__setattr__(self, "mu", mu)
+        object.__setattr__(self, "sigma", sigma)
 
     @classmethod
     def from_interval(cls, low: float, high: float, level: float = 0.9) -> LogNormal:
@@ -359,8 +381,8 @@ class Beta(_Tabulated):
     name = "beta"
 
     def __post_init__(self):
-        object.__setattr__(self, "a", _positive("Beta", "a", self.a))
-        object.__setattr__(self, "b", _positive("Beta", "b", self.b))
+        object.__setattr__(self, "a", _shape("Beta", "a", self.a))
+        object.__setattr__(self, "b", _shape("Beta", "b", self.b))
         low, high = _real("Beta", "low", self.low), _real("Beta", "high", self.high)
         _ordered("Beta", low=low, high=high)
         object.__setattr__(self, "low", low)
@@ -390,7 +412,7 @@ class PERT(_Tabulated):
         _ordered("PERT", **vals)
         for k, v in vals.items():
             object.__setattr__(self, k, v)
-        object.__setattr__(self, "shape", _positive("PERT", "shape", self.shape))
+        object.__setattr__(self, "shape", _shape("PERT", "shape", self.shape))
 
     def to_scipy(self):
         width = self.high - self.low
@@ -408,7 +430,7 @@ class Gamma(_Tabulated):
     name = "gamma"
 
     def __post_init__(self):
-        object.__setattr__(self, "shape", _positive("Gamma", "shape", self.shape))
+        object.__setattr__(self, "shape", _shape("Gamma", "shape", self.shape))
         object.__setattr__(self, "scale", _positive("Gamma", "scale", self.scale))
 
     def to_scipy(self):

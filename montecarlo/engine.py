@@ -24,7 +24,7 @@ from kernels import model, sketch
 from kernels.layout import INPUT_NAMES, MONTHLY_NAMES, N_INPUTS, N_MONTHLY, N_PATH, PATH_NAMES
 from kernels.rng import check_seed
 
-from . import __version__
+from . import __version__, budget
 from .backends import BACKENDS as BACKENDS  # re-exported: the CLI offers these
 from .backends import backend_class, resolve
 from .backends.plan import Plan
@@ -233,6 +233,8 @@ def simulate(
     limit = n_paths if max_paths is None else _positive_int("max_paths", max_paths)
     if limit < n_paths:
         raise SimulationError(f"max_paths must be at least n_paths ({n_paths}), got {limit}")
+    budget.check_simulate(limit, scenario.horizon_months, len(scenario.uncertain_inputs),
+                          bool(keep_paths))  # fmt: skip
     given = None if inputs is None else _given_inputs(inputs, scenario, limit)
     if qmc and given is not None:
         raise SimulationError("qmc and inputs exclude each other: given inputs are not drawn")
@@ -491,6 +493,7 @@ def simulate_paths(
             f"simulate_paths would hold {size / 2**30:.1f} GiB of (path, month) tensors "
             f"(n_paths={n_paths}); use simulate(), which streams, or fewer paths"
         )
+    budget.check_simulate_paths(n_paths, plan.horizon)
     engine = _backend(backend, plan, np.zeros((N_MONTHLY, plan.horizon)))
     try:
         per_path, inputs, monthly = engine.run(

@@ -149,6 +149,71 @@ def check_writable(path: str | os.PathLike) -> None:
     os.remove(probe)
 
 
+# --- what a result is ----------------------------------------------------------------------
+
+#: Attributes every :func:`montecarlo.simulate` result carries (its provenance).
+RESULT_ATTRS = ("n_paths", "horizon_months", "seed", "backend", "model_spec", "scenario")
+#: Variables every simulate result holds.
+RESULT_VARS = ("cash", "p_ruined", "p_profitable")
+
+
+def _kind_of(ds: xr.Dataset) -> str | None:
+    """What a Dataset that is not a simulate result looks like, in words (None: unknown)."""
+    if "scenario" in ds.dims:
+        return "a compare or sweep result (it has a scenario dimension)"
+    if "S1" in ds.data_vars:
+        return "Sobol indices (montecarlo sensitivity --method sobol)"
+    if "swing" in ds.data_vars:
+        return "a tornado (montecarlo sensitivity)"
+    if "estimate" in ds.data_vars and "status" in ds.data_vars:
+        return "a break-even price"
+    return None
+
+
+def check_result(ds: Any, name: str = "ds") -> xr.Dataset:
+    """Return ``ds`` if it is a :func:`montecarlo.simulate` result, else raise naming ``name``.
+
+    A simulate result is recognised by its provenance attributes (:data:`RESULT_ATTRS`),
+    its ``month`` and ``quantile`` dims and its variables (:data:`RESULT_VARS`).
+
+    Raises
+    ------
+    TypeError
+        ``ds`` is not an ``xarray.Dataset``.
+    ValueError
+        It is empty, another montecarlo result (compare, sensitivity, break-even), or
+        lacks what a simulate result holds.
+    """
+    if not isinstance(ds, xr.Dataset):
+        raise TypeError(
+            f"{name} must be an xarray.Dataset from montecarlo.simulate, got "
+            f"{type(ds).__name__}"
+        )
+    if not ds.variables and not ds.attrs:
+        raise ValueError(f"{name} is an empty Dataset, not a montecarlo simulate result")
+    kind = _kind_of(ds)
+    if kind is not None:
+        raise ValueError(f"{name} is {kind}, not a montecarlo simulate result")
+    missing = [k for k in RESULT_ATTRS if k not in ds.attrs]
+    missing += [k for k in ("month", "quantile") if k not in ds.dims]
+    missing += [k for k in RESULT_VARS if k not in ds.data_vars]
+    if missing:
+        raise ValueError(
+            f"{name} is not a montecarlo simulate result: it lacks {', '.join(missing)}"
+        )
+    return ds
+
+
+def _check_tornado(tornado: Any) -> None:
+    if tornado is not None and not isinstance(tornado, xr.Dataset):
+        raise TypeError(
+            f"tornado must be None or an xarray.Dataset from montecarlo.sensitivity.tornado, "
+            f"got {type(tornado).__name__}"
+        )
+    if tornado is not None and "swing" not in tornado.data_vars:
+        raise ValueError("tornado is not a montecarlo.sensitivity.tornado result (no swing)")
+
+
 # --- dispatch ------------------------------------------------------------------------------
 
 
@@ -177,6 +242,8 @@ def write(
         outcomes, ``.tornado`` without a tornado) is removed, so the files
         beside a result always belong to it.
     """
+    check_result(ds, "ds")
+    _check_tornado(tornado)
     ext = _extension(path)
     if ext == ".nc":
         return [write_netcdf(ds, path)]
@@ -282,6 +349,8 @@ def write_netcdf(ds: xr.Dataset, path: str | os.PathLike) -> Path:
     (booleans, lists, mappings) are recorded in the ``montecarlo_netcdf_encoding``
     attribute, from which :func:`open_result` restores the Dataset exactly.
     """
+    if not isinstance(ds, xr.Dataset):
+        raise TypeError(f"ds must be an xarray.Dataset, got {type(ds).__name__}")
     if _ENCODING_ATTR in ds.attrs:
         raise ValueError(f"the Dataset already has a {_ENCODING_ATTR!r} attribute")
     encoded = _netcdf3(ds)
@@ -290,17 +359,70 @@ def write_netcdf(ds: xr.Dataset, path: str | os.PathLike) -> Path:
     return Path(path)
 
 
+def open_netcdf(path: str | os.PathLike) -> xr.Dataset:
+    """Reopen any Dataset :func:`write_netcdf` wrote (a simulate, compare or sensitivity
+    result), identical to the Dataset written; the data are loaded and the file closed.
+
+    Raises
+    ------
+    ValueError
+        The file is not a NetCDF file (empty, truncated, another format), or one that
+        montecarlo did not write (it lacks the ``montecarlo_netcdf_encoding`` attribute);
+        the message names the file.
+    FileNotFoundError, IsADirectoryError, PermissionError
+        As for any file.
+    """
+    where = os.fspath(path)
+    if Path(path).suffix.lower() != ".nc":
+        raise ValueError(f"open_result reads .nc files (write's NetCDF), got {where!r}")
+    # Read through a file object we close ourselves (and without mmap): scipy leaves the
+    # file of a failed open (empty, truncated) to the garbage collector.
+    with open(path, "rb") as handle:
+        try:
+            with xr.open_dataset(handle, engine="scipy") as f:
+                ds = f.load()
+        except Exception as err:  # scipy and xarray raise many kinds for a non-NetCDF file
+            failure = type(err).__name__
+        else:
+            failure = None
+    if failure is not None:
+        raise ValueError(
+            f"{where}: not a NetCDF file montecarlo can read (empty, truncated or another "
+            f"format; reading it raised {failure})"
+        )
+    if _ENCODING_ATTR not in ds.attrs:
+        raise ValueError(
+            f"{where}: a NetCDF file that montecarlo did not write (it lacks the "
+            f"{_ENCODING_ATTR} attribute), not a montecarlo result"
+        )
+    try:
+        return _decode(ds)
+    except (ValueError, TypeError, KeyError, AttributeError) as err:
+        raise ValueError(
+            f"{where}: its {_ENCODING_ATTR} attribute is damaged ({type(err).__name__}: {err})"
+        ) from None
+
+
 def open_result(path: str | os.PathLike) -> xr.Dataset:
-    """Reopen a ``.nc`` result written by :func:`write`, identical to the Dataset written.
+    """Reopen a :func:`montecarlo.simulate` result written by :func:`write`, identical to the
+    Dataset written.
 
     Values, dims, coordinates, dtypes and attributes (with their Python types)
     come back as they were, so ``ds.risk.summary()`` and the report work on it.
     The data are loaded into memory and the file is closed.
+
+    Raises
+    ------
+    ValueError
+        Naming the file, for anything but a simulate result: an empty, truncated or
+        foreign file, a NetCDF file montecarlo did not write, or another montecarlo
+        result (compare, sweep, sensitivity; :func:`open_netcdf` reopens those).
     """
-    if Path(path).suffix.lower() != ".nc":
-        raise ValueError(f"open_result reads .nc files (write's NetCDF), got {os.fspath(path)!r}")
-    with xr.open_dataset(path, engine="scipy") as f:
-        ds = f.load()
+    ds = open_netcdf(path)
+    return check_result(ds, os.fspath(path))
+
+
+def _decode(ds: xr.Dataset) -> xr.Dataset:
     manifest = json.loads(ds.attrs.get(_ENCODING_ATTR, "{}"))
     kinds = manifest.get("attrs", {})
     dtypes = manifest.get("dtypes", {})
@@ -431,6 +553,8 @@ def write_tables(
     File names: :func:`output_paths`. Parquet files carry the run's provenance
     as JSON in their schema metadata (key ``montecarlo.provenance``).
     """
+    check_result(ds, "ds")
+    _check_tornado(tornado)
     ext = _extension(path)
     if ext not in (".csv", ".parquet"):
         raise ValueError(f"write_tables writes .csv or .parquet, got {os.fspath(path)!r}")
@@ -526,6 +650,8 @@ def write_json(
     ds: xr.Dataset, path: str | os.PathLike, *, tornado: xr.Dataset | None = None
 ) -> Path:
     """Write the risk summary and provenance as JSON (valid JSON: no NaN or Infinity tokens)."""
+    check_result(ds, "ds")
+    _check_tornado(tornado)
     text = json.dumps(summary_document(ds, tornado=tornado), indent=2, allow_nan=False)
     with atomic_path(path) as tmp:
         tmp.write_text(text + "\n", encoding="utf-8")

@@ -146,6 +146,23 @@ def build_dataset(red: Reductions, *, quantiles, attrs: dict, keep_per_path: boo
 
 
 def per_path_vars(per_path: np.ndarray, horizon: int) -> dict:
+    """The per-path outcomes as Dataset variables on ``path``.
+
+    Raises
+    ------
+    FloatingPointError
+        If any outcome is not finite on some path (the check the monthly sums have in
+        :func:`build_dataset`): a result never holds NaN or inf.
+    """
+    bad = ~np.isfinite(per_path)
+    if bad.any():
+        path, j = (int(k) for k in np.argwhere(bad)[0])
+        count = int(bad[:, j].sum())
+        raise FloatingPointError(
+            f"{PATH_NAMES[j]} is not finite on {count} of {per_path.shape[0]} paths (the "
+            f"first, path {path}: {per_path[path, j]!r}); the scenario drives the model "
+            f"outside double precision"
+        )
     out = {}
     for j, name in enumerate(PATH_NAMES):
         unit, meaning = PATH_META[name]

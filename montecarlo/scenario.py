@@ -95,6 +95,7 @@ from .correlation import (
     check_correlation_matrix,
 )
 from .inputs import PackedInputs, pack_inputs
+from .values import real, short_repr
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -343,6 +344,10 @@ _DICT_KEYS = ("name", "horizon_months", "inputs", "correlation", "shock_correlat
 _STRESS_KEYS = ("input", "start_month", "months", "multiply", "add")
 _CORRELATION_KEYS = ("names", "matrix", "kind", "repair")
 _MAX_HORIZON = 600
+#: Smallest discount factor (1 + discount_rate)^(T/12) at the horizon: NPV divides each cash
+#: flow by its month's factor, so a smaller one would scale cash flows by more than 1e100 and
+#: can overflow double precision (a rate near -1 over a long horizon underflows it to 0).
+MIN_DISCOUNT_FACTOR = 1e-100
 _DEFAULT_NAME = "custom"
 # Atoms of these laws are drawn with positive probability, so their support's ends count.
 _ATOMIC = (md.Constant, md.Empirical, md.Discrete)
@@ -374,8 +379,7 @@ def _unknown(what: str, key: object, valid: tuple[str, ...]) -> ScenarioError:
 
 
 def _short_repr(value: Any, limit: int = 120) -> str:
-    text = " ".join(repr(value).split())  # arrays print on several lines; messages take one
-    return text if len(text) <= limit else text[: limit - 3] + "..."
+    return short_repr(value, limit)
 
 
 def _number(x: float) -> str:
@@ -429,7 +433,10 @@ def _check_support(name: str, dist: md.Distribution) -> None:
         high == allowed.high and not allowed.high_inclusive
     )
     if touches and not atomic:
-        kind, params, data = dist.kernel_spec()
+        try:
+            kind, params, data = dist.kernel_spec()
+        except md.DistributionError as err:
+            raise ScenarioError(f"{name}: {err}") from None
         if kind == kd.TABLE:
             n = int(params[3])
             for end in (float(data[0]), float(data[n - 1])):
@@ -447,15 +454,16 @@ def _to_distribution(name: str, value: Any) -> md.Distribution:
         dist = value
     elif isinstance(value, bool | np.bool_ | str | bytes) or value is None:
         raise ScenarioError(_type_message(name, value))
-    elif isinstance(value, numbers.Real):
-        x = float(value)
+    elif isinstance(value, numbers.Real) or (isinstance(value, np.ndarray) and value.ndim == 0):
+        x = real(name, value, error=ScenarioError, allow_inf=True, allow_nan=True)
         if not FIELDS[name].range.contains(x):
             raise _out_of_range(name, x)
         return md.Constant(x)
     elif isinstance(value, Mapping):
         try:
             dist = md.from_dict(value)
-        except (md.DistributionError, TypeError, ValueError, AttributeError) as err:
+        except (md.DistributionError, TypeError, ValueError, AttributeError,
+                ArithmeticError) as err:  # fmt: skip
             raise ScenarioError(
                 f"{name}: invalid distribution {_short_repr(value)}: {err}"
             ) from None
@@ -473,6 +481,34 @@ def _to_distribution(name: str, value: Any) -> md.Distribution:
     else:
         _check_support(name, dist)
     return dist
+
+
+def _check_discounting(dist: md.Distribution, horizon: int) -> None:
+    """Refuse a discount rate whose factor at the horizon is below MIN_DISCOUNT_FACTOR."""
+    if dist.is_constant:
+        lowest = dist.value
+    else:
+        lowest = float(dist.support[0])
+        if lowest <= -1.0:
+            # A law reaching -1 draws near it only in its tail: take its quantile at z = -6
+            # (one path in 1e9). Rarer draws are left to the check of every path's outcomes.
+            lowest = max(lowest, float(dist.ppf_from_normal(np.array([-6.0]))[0]))
+    if lowest <= -1.0:
+        log10_factor = -math.inf
+    else:
+        log10_factor = horizon / 12 * math.log10(1.0 + lowest)
+    floor = math.log10(MIN_DISCOUNT_FACTOR)
+    if log10_factor < floor:
+        least = 10.0 ** (floor * 12 / horizon) - 1.0
+        factor = "0" if math.isinf(log10_factor) else f"1e{log10_factor:.0f}"
+        what = _number(lowest) if dist.is_constant else f"{_describe_value(dist)}, which reaches "
+        what += "" if dist.is_constant else _number(lowest) + ","
+        raise ScenarioError(
+            f"discount_rate = {what} discounts month {horizon} by (1 + rate)^({horizon}/12) = "
+            f"{factor}, below {MIN_DISCOUNT_FACTOR:g}: NPV divides cash flows by it and would "
+            f"overflow double precision; over {horizon} months the rate must stay above "
+            f"{least:.6g}"
+        )
 
 
 def _type_message(name: str, value: Any) -> str:
@@ -635,11 +671,7 @@ def _toml_matrix(key: str, rows: list[list[float]]) -> list[str]:
 
 
 def _finite(name: str, value: Any) -> float:
-    if isinstance(value, bool | np.bool_) or not isinstance(value, numbers.Real):
-        raise ScenarioError(f"{name} must be a finite number, got {_short_repr(value)}")
-    if not math.isfinite(float(value)):
-        raise ScenarioError(f"{name} must be a finite number, got {_number(value)}")
-    return float(value)
+    return real(name, value, error=ScenarioError)
 
 
 class Stress:
@@ -685,6 +717,11 @@ class Stress:
         multiply: float = 1.0,
         add: float = 0.0,
     ) -> None:
+        if not isinstance(input, str):
+            raise ScenarioError(
+                f"stress input must be the name of an input (a string), got "
+                f"{_short_repr(input)} ({type(input).__name__})"
+            )
         if input not in FIELDS:
             raise _unknown("stress input", input, INPUT_NAMES)
         if input in UNSTRESSABLE_INPUTS:
@@ -698,11 +735,15 @@ class Stress:
                 f"stress start_month must be an integer >= 1, got {_short_repr(start_month)}"
             )
         if start_month < 1:
-            raise ScenarioError(f"stress start_month must be an integer >= 1, got {start_month}")
-        if isinstance(months, bool | np.bool_) or not isinstance(months, numbers.Real):
-            raise ScenarioError(f"stress months must be an integer >= 1 or inf, got {months!r}")
-        if not (months == math.inf or (float(months).is_integer() and months >= 1)):
-            raise ScenarioError(f"stress months must be an integer >= 1 or inf, got {months!r}")
+            raise ScenarioError(
+                f"stress start_month must be an integer >= 1, got {_short_repr(start_month)}"
+            )
+        if not isinstance(months, numbers.Integral) or isinstance(months, bool | np.bool_):
+            months = real("stress months", months, error=ScenarioError, allow_inf=True)
+        if not (months == math.inf or (months >= 1 and float(months).is_integer())):
+            raise ScenarioError(
+                f"stress months must be an integer >= 1 or inf, got {_short_repr(months)}"
+            )
         multiply = _finite("stress multiply", multiply)
         add = _finite("stress add", add)
         if input in LEVEL_INPUTS:
@@ -801,18 +842,27 @@ def _check_stresses(value: Any, horizon: int, dists: Mapping[str, md.Distributio
         raise ScenarioError(
             f"stresses must be a list of Stress objects or mappings, got {_short_repr(value)}"
         )
-    stresses = tuple(Stress.from_dict(v) for v in value)
-    for stress in stresses:
-        if stress.start_month > horizon:
-            raise ScenarioError(
-                f"stress {stress.describe()!r} starts after the horizon of {horizon} months"
-            )
-    mul, add, _ = stress_tables(stresses, horizon)
-    for i in np.flatnonzero((mul != 1.0).any(axis=0) | (add != 0.0).any(axis=0)):
-        name = INPUT_NAMES[i]
-        for m, a in {(float(m), float(a)) for m, a in zip(mul[1:, i], add[1:, i], strict=True)}:
-            _check_stressed_support(name, dists[name], m, a)
-    return stresses
+    stresses: list[Stress] = []
+    # Each error starts with "stresses[k]: ", the stress it is about (the CLI turns it into
+    # the line of that [[stresses]] table). Stress k is checked with the ones before it,
+    # since stresses on one input compose.
+    for k, item in enumerate(value):
+        try:
+            stress = Stress.from_dict(item)
+            if stress.start_month > horizon:
+                raise ScenarioError(
+                    f"stress {stress.describe()!r} starts after the horizon of {horizon} months"
+                )
+            stresses.append(stress)
+            i = INPUT_INDEX[stress.input]
+            mul, add, _ = stress_tables(stresses, horizon)
+            name = INPUT_NAMES[i]
+            pairs = zip(mul[1:, i], add[1:, i], strict=True)
+            for m, a in sorted({(float(m), float(a)) for m, a in pairs}):
+                _check_stressed_support(name, dists[name], m, a)
+        except ScenarioError as err:
+            raise ScenarioError(f"stresses[{k}]: {err}") from None
+    return tuple(stresses)
 
 
 def _check_stressed_support(name: str, dist: md.Distribution, m: float, a: float) -> None:
@@ -951,6 +1001,8 @@ class Scenario:
                     f"above user_ceiling = {_number(ceiling.value)}"
                 )
 
+        _check_discounting(dists["discount_rate"], horizon)
+
         if correlation is _DEFAULT or shock_correlation is _DEFAULT:
             default = default or _preset_scenario(_presets.DEFAULT_PRESET)
         if correlation is _DEFAULT:
@@ -1015,10 +1067,23 @@ class Scenario:
         A ``str`` holding a newline or ``=`` is TOML text, any other ``str`` or an
         ``os.PathLike`` is a path.
         """
+        if isinstance(source, str) and not source.strip():
+            raise ScenarioError(
+                "from_toml got empty text; pass TOML text that sets at least one field, or the "
+                "path of a scenario file"
+            )
         if isinstance(source, os.PathLike) or (
             isinstance(source, str) and "\n" not in source and "=" not in source
         ):
-            text = pathlib.Path(source).read_text(encoding="utf-8")
+            path = pathlib.Path(source)
+            try:
+                text = path.read_text(encoding="utf-8")
+            except UnicodeDecodeError:
+                raise ScenarioError(f"scenario file {os.fspath(path)}: not UTF-8 text") from None
+            except OSError as err:
+                raise ScenarioError(
+                    f"scenario file {os.fspath(path)}: {err.strerror or err}"
+                ) from None
         elif isinstance(source, str):
             text = source
         else:
@@ -1030,6 +1095,8 @@ class Scenario:
             data = tomllib.loads(text)
         except tomllib.TOMLDecodeError as err:
             raise ScenarioError(f"the scenario is not valid TOML: {err}") from None
+        except ValueError as err:  # an integer literal beyond Python's digit limit
+            raise ScenarioError(f"the scenario holds a number too long to read: {err}") from None
         return cls.from_dict(data)
 
     def replace(self, **changes: Any) -> Scenario:
@@ -1097,6 +1164,11 @@ class Scenario:
     def packed(self) -> PackedInputs:
         """The inputs laid out for the kernels (computed once, then cached)."""
         if self._packed is None:
+            for name, dist in self._inputs.items():
+                try:
+                    dist.kernel_spec()  # tabulated laws build (and cache) their tables here
+                except md.DistributionError as err:
+                    raise ScenarioError(f"{name}: {err}") from None
             object.__setattr__(self, "_packed", pack_inputs(self._inputs, self._correlation))
         return self._packed
 

@@ -29,9 +29,10 @@ from scipy.stats import qmc
 from kernels.layout import PATH_NAMES
 from kernels.rng import check_seed
 
+from . import budget
 from .compare import DIFFERENCED
 from .distributions import Distribution, as_distribution
-from .engine import SimulationError, _as_scenario, simulate
+from .engine import SimulationError, _as_scenario, _positive_int, simulate
 from .risk import Z95, expected_shortfall
 from .scenario import FIELDS, ScenarioError
 
@@ -884,6 +885,8 @@ def tornado(
     if not low < high:
         raise ValueError(f"low must be below high, got low={low}, high={high}")
     names = _tornado_inputs(scenario, inputs)
+    n_paths = _positive_int("n_paths", n_paths)
+    budget.check_tornado(n_paths, len(scenario.uncertain_inputs), scenario.horizon_months)
     for key in ("keep_paths", "precision", "max_paths"):
         if key in simulate_kwargs:
             raise SimulationError(
@@ -1044,6 +1047,8 @@ def model_sobol(
         raise SimulationError(f"outcome must be one of {[*PATH_NAMES, 'ruined']}, got {outcome!r}")
     T = scenario.horizon_months
     d = len(names)
+    n = _check_base_points(n)
+    budget.check_model_sobol(n, d, T)
 
     def model(x: np.ndarray) -> np.ndarray:
         out = np.empty(x.shape[0])

@@ -243,7 +243,8 @@ def test_an_interrupted_run_exits_130_and_leaves_no_file(tmp_path):
     fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 100, 0, 0))
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     proc = subprocess.Popen(
-        [sys.executable, "-m", "montecarlo", "run", "--paths", "1e10", "--out", "big.nc"],
+        [sys.executable, "-m", "montecarlo", "run", "--paths", "1e10", "--yes", "--out",
+         "big.nc"],
         cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=slave,
     )  # fmt: skip
     os.close(slave)
@@ -586,7 +587,7 @@ def test_report_with_a_tornado_from_the_stored_scenario(default_run, tmp_path, m
     ("args", "expected"),
     [(["missing.nc"], "missing.nc: no such file"),
      (["bad.nc", "--out", "r.pdf"], "--out r.pdf: the report is an HTML file"),
-     (["bad.nc"], "bad.nc: not a montecarlo result")],
+     (["bad.nc"], "bad.nc: not a NetCDF file montecarlo can read")],
 )  # fmt: skip
 def test_report_errors_are_one_line(args, expected, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
@@ -627,7 +628,7 @@ def test_compare_prints_and_writes_the_paired_differences(tmp_path, monkeypatch)
     assert doc["kind"] == "differences" and doc["attrs"]["baseline"] == "frontier-lab"
     rows = {(r["scenario"], r["outcome"]): r for r in doc["rows"]}
     assert rows["cheap-gpus", "npv"]["diff_se"] == pytest.approx(float(want.npv_diff_se[1]))
-    got = export.open_result("d.nc")
+    got = export.open_netcdf("d.nc")
     np.testing.assert_array_equal(got.npv_diff_mean.values, want.npv_diff_mean.values)
     assert sorted(os.listdir(tmp_path)) == ["cheap.toml", "d.csv", "d.json", "d.nc", "d.parquet"]
 
@@ -728,7 +729,7 @@ def test_sensitivity_prints_sobol_indices(tmp_path, monkeypatch):
         f"{want.S1_conf.values[top]:.3f}", f"{want.ST.values[top]:.3f}",
         f"{want.ST_conf.values[top]:.3f}",
     ]  # fmt: skip
-    xr.testing.assert_allclose(export.open_result("s.nc"), want)
+    xr.testing.assert_allclose(export.open_netcdf("s.nc"), want)
 
 
 @pytest.mark.parametrize(

@@ -76,7 +76,7 @@ def test_netcdf_reopens_identically(tmp_path, which, request):
 
 
 def test_netcdf_keeps_what_netcdf3_cannot_hold(tmp_path):
-    # NetCDF-3 has no int64, unsigned, unicode, booleans or lists: open_result restores them.
+    # NetCDF-3 has no int64, unsigned, unicode, booleans or lists: open_netcdf restores them.
     want = xr.Dataset(
         {
             "x": (("scenario", "step"), np.arange(6, dtype=np.int64).reshape(2, 3) * 2**40),
@@ -99,7 +99,7 @@ def test_netcdf_keeps_what_netcdf3_cannot_hold(tmp_path):
     )
     path = tmp_path / "odd.nc"
     export.write_netcdf(want, path)
-    got = export.open_result(path)
+    got = export.open_netcdf(path)
     assert math.isnan(got.attrs.pop("nan"))  # NaN != NaN, so compare the rest
     del want.attrs["nan"]
     assert_exactly_identical(got, want)
