@@ -8,7 +8,8 @@ Usage::
 Variants, timed in one process, interleaved (the order rotates every repeat),
 the median of R repeats after a warm-up call that compiles everything:
 
-(a) ``simulate(..., backend="numba", keep_paths=False)`` on all numba threads;
+(a) ``simulate(..., backend="numba", keep_paths=False)`` on all numba threads, and
+    (a1) the same on one thread;
 (b) ``simulate(..., backend="numpy")``, the reference backend, on 1/20 of the
     paths (it is slow; its rate is per path-month all the same);
 (c) RNG only: a numba kernel drawing exactly the variates the model draws
@@ -16,7 +17,12 @@ the median of R repeats after a warm-up call that compiles everything:
     jump uniform) and summing them: the floor on what the model can cost;
 (d) the model written in idiomatic numpy (``idiomatic_numpy.py``), one thread.
 
-Then the peak resident memory of ``simulate`` at two sizes, each in a fresh
+Then, one thread, each phase of the numba kernel alone (``kernels.vectorisation``: the
+kernel's own lane-loop helpers run over a block of paths): its time per path-month and
+the packed float64 instructions in its machine code, by register width (the evidence
+that the lane loops vectorise); the start-up of ``montecarlo run`` in fresh processes,
+cold (an empty numba cache: every kernel compiles) and warm; and the peak resident
+memory of ``simulate`` at two sizes, each in a fresh
 process (plus one that only imports and compiles, as the baseline). Prints
 tables and writes JSON (default ``benchmarks/results/model.json``;
 ``--quick``: 1e5 paths, memory at 1e5 and 1e6, ``model-quick.json``).
@@ -130,6 +136,13 @@ def throughput(scenario, n_paths: int, repeats: int) -> dict:
         ds = simulate(scenario, n, seed=SEED, keep_paths=False, progress=False)
         return ds.attrs["elapsed_seconds"]
 
+    def numba_one_thread(n):
+        numba.set_num_threads(1)
+        try:
+            return numba_engine(n)
+        finally:
+            numba.set_num_threads(threads)
+
     def numpy_reference(n):
         simulate(scenario, n, seed=SEED, backend="numpy", keep_paths=False, progress=False)
 
@@ -139,6 +152,8 @@ def throughput(scenario, n_paths: int, repeats: int) -> dict:
     variants = {
         "numba": _Variant(f"(a) numba engine, simulate(), {threads} threads", n_paths, T,
                           numba_engine),
+        "numba1": _Variant("(a1) numba engine, simulate(), 1 thread", n_paths // 2, T,
+                           numba_one_thread),
         "reference": _Variant("(b) numpy reference backend, 1 thread", n_ref, T,
                               numpy_reference),
         "rng": _Variant(f"(c) RNG only, the model's variates, {threads} threads", n_paths, T,
@@ -158,11 +173,13 @@ def throughput(scenario, n_paths: int, repeats: int) -> dict:
 
     notes = {
         "numba": "whole simulate() call: setup, kernel, xarray result",
+        "numba1": "as (a), half the paths",
         "reference": f"1/{REFERENCE_FRACTION} of the paths; rate per path-month",
         "rng": "Philox4x32-10 + AS 241, summed; no model",
         "idiomatic": "inputs + month loop + exact np.quantile",
     }
-    rows = [_rate_row(variants[k], k, notes[k]) for k in ("numba", "reference", "rng", "idiomatic")]
+    keys = ("numba", "numba1", "reference", "rng", "idiomatic")
+    rows = [_rate_row(variants[k], k, notes[k]) for k in keys]
     # Derived rows from the same calls: the engine's kernel loop alone (simulate's own
     # elapsed_seconds), and the idiomatic version's month loop alone.
     kernel_s = statistics.median(variants["numba"].extra)
@@ -189,9 +206,10 @@ def throughput(scenario, n_paths: int, repeats: int) -> dict:
     rate = {row["key"]: row["path_months_per_s"] for row in rows}
     ratios = {
         "numba / idiomatic numpy": rate["numba"] / rate["idiomatic"],
+        "numba 1 thread / idiomatic numpy": rate["numba1"] / rate["idiomatic"],
+        "numba 2 threads / 1 thread": rate["numba"] / rate["numba1"],
         "numba / numpy reference": rate["numba"] / rate["reference"],
         "numba / RNG-only": rate["numba"] / rate["rng"],
-        "numba per thread / idiomatic numpy": rate["numba"] / threads / rate["idiomatic"],
     }
     return {
         "rows": rows,
@@ -286,6 +304,79 @@ def peak_memory(scenario_name: str, sizes: tuple[int, ...]) -> dict:
     }
 
 
+def phases(scenario, repeats: int) -> dict:
+    """Each phase of the numba kernel alone on one thread (kernels.vectorisation), the
+    median of ``repeats`` timings; and its packed float64 instructions by register width."""
+    from kernels import vectorisation as kv
+    from kernels.model import BLOCK
+    from montecarlo.backends.plan import Plan
+
+    numba.set_num_threads(1)  # the phase kernels are serial; keep the pool quiet
+    horizon = int(scenario.horizon_months)
+    ph = kv.Phases(Plan(scenario, SEED, False))
+    rows = []
+    for name in kv.PHASES:
+        per_path = name in ("sampling", "set-up")
+        reps = 64 if per_path else 1024  # blocks of paths, or months of one block
+        ph.run(name, 1)
+        seconds = []
+        for _ in range(repeats):
+            start = time.perf_counter()
+            ph.run(name, reps)
+            seconds.append(time.perf_counter() - start)
+        ns = statistics.median(seconds) * 1e9 / (reps * BLOCK)
+        rows.append(
+            {
+                "phase": name,
+                "ns_per_path": ns if per_path else None,
+                "ns_per_path_month": ns / horizon if per_path else ns,
+                "packed_f64_instructions": kv.packed_instructions(ph.assembly(name)),
+            }
+        )
+    numba.set_num_threads(numba.config.NUMBA_NUM_THREADS)
+    return {"horizon": horizon, "rows": rows}
+
+
+_STARTUP = """
+import sys, time
+start = time.perf_counter()
+from montecarlo.cli import main
+sys.argv = ["montecarlo", "run", sys.argv[1], "--paths", "1024", "--quiet", "--no-progress",
+            "--out", sys.argv[2]]
+try:
+    main()
+except SystemExit as exit:
+    if exit.code:
+        raise
+print(time.perf_counter() - start)
+"""
+
+
+def startup(scenario_name: str) -> dict:
+    """Seconds of ``montecarlo run SCENARIO --paths 1024`` in fresh processes: with an
+    empty numba cache (every kernel compiles), then warm (the cache that run left)."""
+    import tempfile
+
+    root = str(Path(__file__).resolve().parent.parent)
+    out = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        env = dict(os.environ)
+        env["PYTHONPATH"] = os.pathsep.join(p for p in (root, env.get("PYTHONPATH")) if p)
+        env["NUMBA_CACHE_DIR"] = tmp
+        for label in ("cold", "warm"):
+            start = time.perf_counter()
+            proc = subprocess.run(
+                [sys.executable, "-c", _STARTUP, scenario_name, str(Path(tmp) / f"{label}.nc")],
+                capture_output=True, text=True, env=env, check=False,
+            )  # fmt: skip
+            wall = time.perf_counter() - start
+            if proc.returncode != 0:
+                raise RuntimeError(f"{label} start-up run failed:\n{proc.stderr[-2000:]}")
+            out[f"{label}_seconds"] = wall
+            out[f"{label}_in_process_seconds"] = float(proc.stdout.strip().splitlines()[-1])
+    return out
+
+
 def _machine() -> dict:
     info = machine_info()
     info["numba_threading_layer"] = numba.threading_layer()  # valid once a parallel kernel ran
@@ -355,6 +446,38 @@ def format_tables(result: dict) -> str:
                 f"{row['ru_maxrss_mib']:9.0f}"
             )
         lines.append("(MiB; ru_maxrss of a child counts the parent's peak, so it is not used)")
+    if result.get("phases"):
+        lines.append("")
+        lines.append(
+            "the numba kernel phase by phase, 1 thread (kernels.vectorisation), with the packed "
+            "float64 instructions in each phase's machine code"
+        )
+        header = (
+            f"{'phase':12s} {'ns/path':>9s} {'ns/path-month':>14s}   "
+            f"{'xmm':>5s} {'ymm':>5s} {'zmm':>5s}"
+        )
+        lines += [header, "-" * len(header)]
+        total = 0.0
+        for row in result["phases"]["rows"]:
+            c = row["packed_f64_instructions"]
+            per_path = "" if row["ns_per_path"] is None else f"{row['ns_per_path']:.0f}"
+            total += row["ns_per_path_month"]
+            lines.append(
+                f"{row['phase']:12s} {per_path:>9s} {row['ns_per_path_month']:14.1f}   "
+                f"{c['xmm']:5d} {c['ymm']:5d} {c['zmm']:5d}"
+            )
+        lines.append(f"{'sum':12s} {'':>9s} {total:14.1f}   (= {1e3 / total:.1f} M path-months/s)")
+        lines.append(
+            f"(per-path phases over {result['phases']['horizon']} months; xmm counts include "
+            f"scalar-code idioms such as sign masks, so only ymm/zmm mean vectorised loops)"
+        )
+    if result.get("startup"):
+        st = result["startup"]
+        lines.append("")
+        lines.append(
+            f"montecarlo run --paths 1024 in a fresh process: cold (empty numba cache) "
+            f"{st['cold_seconds']:.1f} s, warm {st['warm_seconds']:.1f} s"
+        )
     m = result["machine"]
     lines.append("")
     lines.append(
@@ -407,6 +530,8 @@ def main(argv: list[str] | None = None) -> int:
         "check_against_engine": check,
         "throughput": throughput(scenario, n_paths, args.repeats),
     }
+    result["phases"] = phases(scenario, args.repeats)
+    result["startup"] = startup(scenario.name)
     result["memory"] = None if args.no_memory else peak_memory(scenario.name, memory_sizes)
     result["load_average"] = {"start": load_start, "end": os.getloadavg()[0]}
     result["machine"] = _machine()

@@ -6,8 +6,9 @@ object with a copy of its module's globals in which every other building
 block is replaced by its own twin, so a CUDA kernel calling
 ``twins().draw_normals`` never reaches back into a CPU-compiled function: the
 equations exist once, and each target compiles them whole. Under numba-cuda's
-simulator (``NUMBA_ENABLE_CUDASIM=1``) the twins run as plain Python on numpy
-scalars, which is how CI checks them without a GPU.
+simulator (``NUMBA_ENABLE_CUDASIM=1``) the twins are those clones as plain Python
+functions on numpy scalars, called from the simulated kernels, which is how CI checks
+them without a GPU.
 
 numba-cuda is optional (the ``gpu`` extra); importing this module without it
 raises an ImportError that says how to install it.
@@ -83,7 +84,10 @@ def twins() -> types.SimpleNamespace:
             fn.__code__, module_globals, fn.__name__, fn.__defaults__, fn.__closure__
         )
         clone.__doc__ = fn.__doc__
-        twin = cuda.jit(device=True)(clone)
+        # Under the simulator a device function is the Python function wrapped in a
+        # context switch per call; the building blocks use no CUDA API, so their clones
+        # are called as they are (a simulated kernel spends its time in those calls).
+        twin = clone if _SIMULATOR else cuda.jit(device=True)(clone)
         by_cpu[id(dispatcher)] = twin
         out[name] = twin
     # Rebind every reference to a CPU building block (whatever name it was

@@ -5,11 +5,13 @@ blocks of 64 or 128 threads over 3-4 months. Blocks are kept small and few so th
 each run crosses several blocks and several tiles of the grid-stride loop, and the
 merging of per-block reductions is what gets tested.
 
-Under the simulator the CUDA twins evaluate exp and log with CPython's libm, as the
-numba kernel does, so results are bitwise equal (checked where ``EXACT``); on a GPU
-(``NUMBA_ENABLE_CUDASIM=0``) the checks against tolerances still apply.
+Under the simulator the CUDA twins evaluate the kernel's own polynomial exp and log
+(kernels.elementary) in Python, as the numba kernel does compiled, so results are
+bitwise equal (checked where ``EXACT``); on a GPU (``NUMBA_ENABLE_CUDASIM=0``) they use
+CUDA's exp and log, and the checks against tolerances still apply.
 """
 
+import gc
 import importlib
 import sys
 
@@ -37,7 +39,19 @@ from .test_engine import (  # noqa: E402
     near_ties,
 )
 
-#: The simulator's twins use the same libm as numba: equal values, bit for bit.
+
+@pytest.fixture(scope="module", autouse=True)
+def _frozen_heap():
+    """The simulator allocates Python objects by the million. With the rest of the test
+    session's heap in the collector's generations, every full collection rescans it: a
+    launch ran 7x slower after the other test modules had run. Freezing the heap built so
+    far leaves the collector only this module's objects."""
+    gc.freeze()
+    yield
+    gc.unfreeze()
+
+
+#: The simulator's twins run the numba kernel's own arithmetic: equal values, bit for bit.
 EXACT = gpu._simulating()
 SEED = 2**63 + 29
 #: Two full groups of 64 paths and a partial third: with 64 threads and two blocks,
