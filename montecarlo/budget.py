@@ -32,9 +32,10 @@ DEFAULT_MEMORY_BUDGET = 4 * 2**30
 #: The environment variable that sets the budget (bytes, or a number with KiB..TiB, KB..TB).
 MEMORY_BUDGET_ENV = "MONTECARLO_MEMORY_BUDGET"
 #: Path-months per second per thread assumed for the time estimate, by backend: the numba
-#: engine ran 4.8e6 on 2 threads of the development machine, the numpy reference 0.47e6 on
-#: one (docs/engine.md); cuda is taken as 100 CPU threads, dask as the local threads.
-PATH_MONTHS_PER_SECOND = {"numba": 2.4e6, "dask": 2.4e6, "numpy": 0.47e6, "cuda": 2.4e8}
+#: engine ran 21e6 on 2 threads of the development machine and 10.5e6 on one, the numpy
+#: reference 0.8e6 on one (benchmarks/bench_model.py, docs/engine.md); cuda is taken as 100
+#: CPU threads, dask as the local threads.
+PATH_MONTHS_PER_SECOND = {"numba": 1e7, "dask": 1e7, "numpy": 0.8e6, "cuda": 1e9}
 #: A command-line run estimated to take longer than this asks for ``--yes``.
 TIME_BOUND_SECONDS = 3600.0
 
