@@ -129,26 +129,34 @@ def _as241_central(q):
 
 
 @device(inline=True)
+def _as241_near(t):
+    """AS 241's rational function for 1.6 <= t = sqrt(-log(min(p, 1 - p))) <= 5: the only
+    tail a 32-bit uniform reaches (t <= 4.79). Unsigned (numerator, denominator)."""
+    s = t - 1.6
+    num = (((((((7.74545014278341407640e-4 * s
+                 + 2.27238449892691845833e-2) * s
+                + 2.41780725177450611770e-1) * s
+               + 1.27045825245236838258e0) * s
+              + 3.64784832476320460504e0) * s
+             + 5.76949722146069140550e0) * s
+            + 4.63033784615654529590e0) * s
+           + 1.42343711074968357734e0)
+    den = (((((((1.05075007164441684324e-9 * s
+                 + 5.47593808499534494600e-4) * s
+                + 1.51986665636164571966e-2) * s
+               + 1.48103976427480074590e-1) * s
+              + 6.89767334985100004550e-1) * s
+             + 1.67638483018380384940e0) * s
+            + 2.05319162663775882187e0) * s
+           + 1.0)
+    return num, den
+
+
+@device(inline=True)
 def _as241_tail(p, q):
     """AS 241's tail rational functions, r = sqrt(-log(min(p, 1 - p))): signed (num, den)."""
     t = math.sqrt(-math.log(min(p, 1.0 - p)))
-    s = t - 1.6
-    num_a = (((((((7.74545014278341407640e-4 * s
-                   + 2.27238449892691845833e-2) * s
-                  + 2.41780725177450611770e-1) * s
-                 + 1.27045825245236838258e0) * s
-                + 3.64784832476320460504e0) * s
-               + 5.76949722146069140550e0) * s
-              + 4.63033784615654529590e0) * s
-             + 1.42343711074968357734e0)
-    den_a = (((((((1.05075007164441684324e-9 * s
-                   + 5.47593808499534494600e-4) * s
-                  + 1.51986665636164571966e-2) * s
-                 + 1.48103976427480074590e-1) * s
-                + 6.89767334985100004550e-1) * s
-               + 1.67638483018380384940e0) * s
-              + 2.05319162663775882187e0) * s
-             + 1.0)
+    num_a, den_a = _as241_near(t)
     s = t - 5.0
     num_b = (((((((2.01033439929228813265e-7 * s
                    + 2.71155556874348757815e-5) * s
@@ -190,31 +198,6 @@ def inverse_normal_cdf(p):
 
 
 @device(inline=True)
-def _as241_near_tail(p, q):
-    """AS 241's rational function for 0.425 < |q| and r = sqrt(-log(min(p, 1 - p))) <= 5:
-    the only tail a 32-bit uniform reaches (r <= 4.79). Signed (numerator, denominator)."""
-    t = math.sqrt(-log(min(p, 1.0 - p)))
-    s = t - 1.6
-    num = (((((((7.74545014278341407640e-4 * s
-                 + 2.27238449892691845833e-2) * s
-                + 2.41780725177450611770e-1) * s
-               + 1.27045825245236838258e0) * s
-              + 3.64784832476320460504e0) * s
-             + 5.76949722146069140550e0) * s
-            + 4.63033784615654529590e0) * s
-           + 1.42343711074968357734e0)
-    den = (((((((1.05075007164441684324e-9 * s
-                 + 5.47593808499534494600e-4) * s
-                + 1.51986665636164571966e-2) * s
-               + 1.48103976427480074590e-1) * s
-              + 6.89767334985100004550e-1) * s
-             + 1.67638483018380384940e0) * s
-            + 2.05319162663775882187e0) * s
-           + 1.0)
-    return (-num if q < 0.0 else num), den
-
-
-@device(inline=True)
 def normal(w):
     """The spec's standard normal of a 32-bit word: AS 241 of its uniform.
 
@@ -228,7 +211,8 @@ def normal(w):
     p = uniform(w)
     q = p - 0.5
     num_c, den_c = _as241_central(q)
-    num_t, den_t = _as241_near_tail(p, q)
+    num_t, den_t = _as241_near(math.sqrt(-log(min(p, 1.0 - p))))
+    num_t = -num_t if q < 0.0 else num_t
     central = abs(q) <= 0.425
     return (num_c if central else num_t) / (den_c if central else den_t)
 

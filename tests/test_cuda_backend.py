@@ -11,7 +11,6 @@ bitwise equal (checked where ``EXACT``); on a GPU (``NUMBA_ENABLE_CUDASIM=0``) t
 CUDA's exp and log, and the checks against tolerances still apply.
 """
 
-import gc
 import importlib
 import sys
 
@@ -39,16 +38,7 @@ from .test_engine import (  # noqa: E402
     near_ties,
 )
 
-
-@pytest.fixture(scope="module", autouse=True)
-def _frozen_heap():
-    """The simulator allocates Python objects by the million. With the rest of the test
-    session's heap in the collector's generations, every full collection rescans it: a
-    launch ran 7x slower after the other test modules had run. Freezing the heap built so
-    far leaves the collector only this module's objects."""
-    gc.freeze()
-    yield
-    gc.unfreeze()
+pytestmark = pytest.mark.usefixtures("frozen_heap")
 
 
 #: The simulator's twins run the numba kernel's own arithmetic: equal values, bit for bit.

@@ -1,6 +1,5 @@
 """The CUDA twins give the CPU kernels' numbers (numba-cuda simulator in CI, tiny sizes)."""
 
-import gc
 import math
 
 import numpy as np
@@ -16,16 +15,7 @@ from montecarlo.inputs import pack_inputs, sample_inputs
 cuda = pytest.importorskip("numba.cuda")
 from kernels.cuda import twins  # noqa: E402
 
-
-@pytest.fixture(scope="module", autouse=True)
-def _frozen_heap():
-    """The simulator allocates Python objects by the million. With the rest of the test
-    session's heap in the collector's generations, every full collection rescans it: a
-    launch ran 7x slower after the other test modules had run. Freezing the heap built so
-    far leaves the collector only this module's objects."""
-    gc.freeze()
-    yield
-    gc.unfreeze()
+pytestmark = pytest.mark.usefixtures("frozen_heap")
 
 T = twins()
 SEED = 0xDEADBEEF_00000007
