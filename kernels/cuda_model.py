@@ -40,7 +40,7 @@ from numba import cuda, float64, int32, int64
 
 from .cuda import twins
 from .layout import MONTHLY_NAMES, N_INPUTS, N_MONTHLY, PATH_NAMES
-from .model import LANES, XS, X
+from .model import LANES, UNSTRESSED, XS, X
 from .sketch import ACCUMULATOR_WINDOWS
 
 #: One thread's inputs as rows of a single column: the sampled inputs from row X, the
@@ -62,7 +62,6 @@ _REVENUE = MONTHLY_NAMES.index("revenue")
 _CASH = MONTHLY_NAMES.index("cash")
 _RUIN_MONTH = PATH_NAMES.index("ruin_month")
 _HALF = N_INPUTS // 2
-_UNSTRESSED = (1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0)
 #: Marks a thread without a path in a tile (the last tile of a launch may be partial).
 _NONE = -1
 #: Static shared memory of a block, per group of LANES threads: the month's values and
@@ -174,7 +173,7 @@ def path_kernel(threads: int = THREADS, max_registers: int | None = None):
                     inputs_out[row, i] = x_path[i]
             a = load_inputs(x, 0, X, 0)
             b = load_inputs(x, 0, X + _HALF, 0)
-            demand, supply, company = path_constants(a, b, _UNSTRESSED)
+            demand, supply, company = path_constants(a, b, UNSTRESSED)
             state, trackers = initial_state(a, b, supply)
             # Paths of this tile in the thread's group: the chain's summation range.
             lanes = min(LANES, n_paths - start - group * LANES)

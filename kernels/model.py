@@ -139,7 +139,8 @@ ZS = TR + N_TRACK
 OUT = ZS + N_SHOCKS
 N_ROWS = OUT + N_MONTHLY
 _O_REVENUE, _O_OP, _O_CF, _O_CASH = 1, 4, 5, 6
-_UNSTRESSED = (1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0)
+#: The stress multipliers of the starting levels outside a stress.
+UNSTRESSED = (1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0)
 
 
 def _row_helpers(sizes):
@@ -409,6 +410,19 @@ _lane_block = numba.njit(forceinline=True, error_model="numpy", fastmath=FASTMAT
 
 
 @_lane_block
+def drawn_blocks(kinds, corr_index):
+    """Which step-0 blocks a run draws: those holding the normal of an input that is not
+    a constant, or that the copula mixes into others."""
+    drawn = np.zeros(N_STATIC_BLOCKS, dtype=np.bool_)
+    for i in range(N_INPUTS):
+        if kinds[i] != CONSTANT:
+            drawn[i // 4] = True
+    for k in range(corr_index.shape[0]):
+        drawn[corr_index[k] // 4] = True
+    return drawn
+
+
+@_lane_block
 def _sample_group(k0, k1, base, lanes, antithetic, kinds, params, data, corr_index, chol,
                   drawn, w, g):  # fmt: skip
     """Static inputs of paths base .. base + lanes - 1 into rows X.. of w[g]: the
@@ -579,13 +593,7 @@ def run_paths(
     any_given = False
     for i in range(N_INPUTS):
         any_given = any_given or given_mask[i]
-    # A step-0 block is drawn only when one of its inputs needs its normal.
-    drawn = np.zeros(N_STATIC_BLOCKS, dtype=np.bool_)
-    for i in range(N_INPUTS):
-        if kinds[i] != CONSTANT:
-            drawn[i // 4] = True
-    for k in range(corr_index.shape[0]):
-        drawn[corr_index[k] // 4] = True
+    drawn = drawn_blocks(kinds, corr_index)
     chol_rows = cholesky_rows(shock_chol)
     # The work arrays have a shape known at compile time, so LLVM sees rows a constant
     # LANES apart and vectorises the lane loops without run-time alias checks.
@@ -613,7 +621,7 @@ def run_paths(
                 for lane in range(lanes):
                     for i in range(N_INPUTS):
                         inputs_out[row0 + lane, i] = work[g, X + i, lane]
-            _setup_group(lanes, _UNSTRESSED, X, work, g)
+            _setup_group(lanes, UNSTRESSED, X, work, g)
             _start_group(lanes, work, g)
         for t in range(1, horizon + 1):
             for g in range(n_groups):

@@ -30,7 +30,6 @@ from .sketch import ACCUMULATOR_WINDOWS, N_BUCKETS
 from .target import FASTMATH
 
 PHASES = ("sampling", "set-up", "shocks", "month step", "reductions")
-_UNSTRESSED = (1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0)
 _jit = numba.njit(nogil=True, error_model="numpy", fastmath=FASTMATH)
 
 
@@ -51,7 +50,7 @@ def _setup(init, reps):
     work[:] = init
     for _ in range(reps):
         for g in range(GROUPS):
-            model._setup_group(LANES, _UNSTRESSED, X, work, g)
+            model._setup_group(LANES, model.UNSTRESSED, X, work, g)
             model._start_group(LANES, work, g)
     return work
 
@@ -103,9 +102,7 @@ class Phases:
         p = plan.packed
         self.horizon = plan.horizon
         self.k0, self.k1 = plan.k0, plan.k1
-        drawn = np.zeros((p.kinds.size + 3) // 4, dtype=np.bool_)
-        drawn[np.flatnonzero(p.kinds != 0) // 4] = True
-        drawn[np.asarray(p.corr_index, dtype=np.int64) // 4] = True
+        drawn = model.drawn_blocks(p.kinds, p.corr_index)
         self.sample_args = (self.k0, self.k1, p.kinds, p.params, p.data, p.corr_index, p.chol,
                             drawn)  # fmt: skip
         self.chol_rows = tuple(float(plan.shock_chol[i, j]) for i in range(5) for j in range(i + 1))
