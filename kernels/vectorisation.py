@@ -76,11 +76,11 @@ def _step(init, reps):
 
 
 @_jit
-def _reductions(shift, init, reps, horizon):
+def _reductions(shift, init, reps, horizon, sketch, sums):
+    # The sketch and the sums come from outside: zeroing the 39 MB sketch would cost the
+    # phase more than its work does.
     work = np.empty((GROUPS, N_ROWS, LANES))
     work[:] = init
-    sketch = np.zeros((N_MONTHLY, horizon, N_BUCKETS), dtype=np.uint32)
-    sums = np.zeros((2, N_MONTHLY, horizon, ACCUMULATOR_WINDOWS), dtype=np.int64)
     dev = np.zeros((2 * N_MONTHLY, LANES))
     part = np.zeros(8)
     slots = np.zeros((N_MONTHLY, LANES), dtype=np.uint64)
@@ -111,6 +111,8 @@ class Phases:
         self.started = _setup(self.sampled, 1)
         self.shocked = _shocks(self.k0, self.k1, self.chol_rows, self.started, 1)
         self.stepped = _step(self.shocked, 1)
+        self.sketch = np.zeros((N_MONTHLY, self.horizon, N_BUCKETS), dtype=np.uint32)
+        self.sums = np.zeros((2, N_MONTHLY, self.horizon, ACCUMULATOR_WINDOWS), dtype=np.int64)
         # The path-0 monthly outcomes, as the engine's shift.
         self.shift = np.repeat(self.stepped[0, model.OUT : model.OUT + N_MONTHLY, :1],
                                self.horizon, axis=1)  # fmt: skip
@@ -127,7 +129,8 @@ class Phases:
         if phase == "month step":
             return _step(self.shocked, reps)
         if phase == "reductions":
-            return _reductions(self.shift, self.stepped, reps, self.horizon)
+            return _reductions(self.shift, self.stepped, reps, self.horizon, self.sketch,
+                               self.sums)  # fmt: skip
         raise ValueError(f"phase must be one of {PHASES}, got {phase!r}")
 
     def assembly(self, phase: str) -> str:
