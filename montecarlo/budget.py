@@ -31,10 +31,10 @@ from kernels.layout import N_INPUTS, N_MONTHLY, N_PATH
 DEFAULT_MEMORY_BUDGET = 4 * 2**30
 #: The environment variable that sets the budget (bytes, or a number with KiB..TiB, KB..TB).
 MEMORY_BUDGET_ENV = "MONTECARLO_MEMORY_BUDGET"
-#: Path-months per second per thread assumed for the time estimate, by backend: the numba
-#: engine ran 25e6 on 2 threads of the development machine and 12e6 on one, the numpy
-#: reference 0.95e6 on one (rounded down here) (benchmarks/bench_model.py, docs/engine.md); cuda is taken as 100
-#: CPU threads, dask as the local threads.
+#: Path-months per second per thread assumed for the time estimate, by backend, rounded
+#: down from benchmarks/bench_model.py on the development machine (docs/engine.md): the
+#: numba engine ran 25e6 on 2 threads and 12e6 on one, the numpy reference 0.95e6; cuda
+#: is taken as 100 CPU threads, dask as the local threads.
 PATH_MONTHS_PER_SECOND = {"numba": 1e7, "dask": 1e7, "numpy": 0.8e6, "cuda": 1e9}
 #: A command-line run estimated to take longer than this asks for ``--yes``.
 TIME_BOUND_SECONDS = 3600.0
