@@ -69,7 +69,7 @@ def hermite(t, x0, x1, d0, d1):
     return min(max(x, x0), x1)
 
 
-@device
+@device(inline=True)
 def _hermite_table(z, z_min, dz, data, offset, n):
     """Cubic Hermite interpolation of tabulated (x, dx/dz) on a uniform z grid."""
     i, t = table_point(z, z_min, dz, n)

@@ -31,7 +31,7 @@ import math
 import numba
 import numpy as np
 
-from .distributions import hermite, inverse_cdf_from_normal, table_point
+from .distributions import _hermite_table, inverse_cdf_from_normal
 from .elementary import exp, log
 from .layout import (
     CONSTANT,
@@ -467,10 +467,7 @@ def _sample_group(k0, k1, base, lanes, antithetic, kinds, params, data, corr_ind
             offset = np.int64(p2)
             n = np.int64(p3)
             for lane in range(lanes):  # lane loop: tabulated inverse CDFs
-                k, s = table_point(w[g, r, lane], p0, p1, n)
-                j = offset + k
-                w[g, r, lane] = hermite(s, data[j], data[j + 1], data[j + n] * p1,
-                                     data[j + n + 1] * p1)  # fmt: skip
+                w[g, r, lane] = _hermite_table(w[g, r, lane], p0, p1, data, offset, n)
         else:
             for lane in range(lanes):
                 w[g, r, lane] = inverse_cdf_from_normal(kind, p0, p1, p2, p3, data, w[g, r, lane])
