@@ -14,11 +14,13 @@ Two drivers call them. :func:`run_paths` (here) advances a block of paths month 
 month in lanes: a group of :data:`LANES` paths sits in the columns of a small work
 array (rows = quantities), and each phase of a month is one loop over the lanes that
 loads a row tuple, calls a function and stores the result. Everything those loops
-call is spliced in (``inline="always"``), branch-free after LLVM's if-conversion and
+call is inlined by LLVM (``forceinline``), branch-free after LLVM's if-conversion and
 free of libm calls (:mod:`kernels.elementary`), so LLVM vectorises the loops: AVX-512
-on the development machine (``benchmarks/bench_model.py --asm`` counts the zmm
-instructions). The CUDA driver (:mod:`kernels.cuda_model`) calls the same functions,
-one thread per path, with the tuples in registers.
+on the development machine (:mod:`kernels.vectorisation` runs each phase alone;
+``benchmarks/bench_model.py`` prints its vector instruction counts and
+``tests/test_vectorisation.py`` asserts them). The CUDA driver
+(:mod:`kernels.cuda_model`) calls the same functions, one thread per path, with the
+tuples in registers.
 
 Nothing of size paths x months is ever stored unless asked for: each month's
 nine outcomes go straight into the streaming reductions of
