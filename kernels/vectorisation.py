@@ -105,7 +105,7 @@ class Phases:
         drawn = model.drawn_blocks(p.kinds, p.corr_index)
         self.sample_args = (self.k0, self.k1, p.kinds, p.params, p.data, p.corr_index, p.chol,
                             drawn)  # fmt: skip
-        self.chol_rows = tuple(float(plan.shock_chol[i, j]) for i in range(5) for j in range(i + 1))
+        self.chol_rows = model.cholesky_rows(plan.shock_chol)
         work = np.zeros((GROUPS, N_ROWS, LANES))
         self.sampled = _sampling(*self.sample_args, work, 1)
         self.started = _setup(self.sampled, 1)
