@@ -57,7 +57,7 @@ from .processes import (
     logit,
     logit_ar1_step,
 )
-from .rng import draw_block, normal, uniform
+from .rng import CENTRAL, draw_block, normal, normal_central, normal_tail, uniform
 from .sketch import N_BUCKETS, bucket, exact_add
 from .target import FASTMATH, device
 
@@ -68,7 +68,7 @@ LANES = 64
 #: Paths one CPU worker advances month by month together (a multiple of LANES):
 #: large enough to reuse one month's sketch rows from cache, small enough that
 #: the block's work arrays stay in the L2 cache.
-BLOCK = 1024
+BLOCK = 256
 GROUPS = BLOCK // LANES
 
 # Input rows (spec order).
@@ -124,12 +124,12 @@ N_STATIC_BLOCKS = (N_INPUTS + 3) // 4
 
 # Sizes of the tuples the equations pass around.
 N_DEMAND, N_SUPPLY, N_COMPANY = 12, 19, 12
-N_STATE, N_TRACK, N_SHOCKS = 13, 7, 6
+N_STATE, N_TRACK, N_SHOCKS, N_NORMALS = 13, 7, 6, 5
 
 # Rows of a lane work array (one group of LANES paths in its columns): the sampled
 # inputs (a whole number of step-0 blocks), the month's stressed inputs (also scratch
 # while sampling), the per-path constants, state, trackers, the month's shocks and its
-# nine outcomes in MONTHLY_NAMES order.
+# nine outcomes in MONTHLY_NAMES order, and the month's uniforms of its five normals.
 X = 0
 XS = 4 * N_STATIC_BLOCKS
 CD = XS + 4 * N_STATIC_BLOCKS
@@ -139,7 +139,11 @@ ST = CC + N_COMPANY
 TR = ST + N_STATE
 ZS = TR + N_TRACK
 OUT = ZS + N_SHOCKS
-N_ROWS = OUT + N_MONTHLY
+UN = OUT + N_MONTHLY
+N_ROWS = UN + N_NORMALS
+#: Length of a work-array row: LANES used, plus one cache line of padding. Rows exactly
+#: 512 bytes apart would fall into 8 of the L1 cache's 64 sets, more rows than its ways.
+ROW = LANES + 8
 _O_REVENUE, _O_OP, _O_CF, _O_CASH = 1, 4, 5, 6
 #: The stress multipliers of the starting levels outside a stress.
 UNSTRESSED = (1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0)
@@ -165,13 +169,14 @@ def _row_helpers(sizes):
 
 
 _rows = _row_helpers(sorted({_HALF, N_DEMAND, N_SUPPLY, N_COMPANY, N_STATE, N_TRACK,
-                             N_SHOCKS, N_MONTHLY}))  # fmt: skip
+                             N_SHOCKS, N_NORMALS, N_MONTHLY}))  # fmt: skip
 load_inputs = _rows[f"load{_HALF}"]  # a half of the inputs
 load12, store12 = _rows[f"load{N_DEMAND}"], _rows[f"store{N_DEMAND}"]  # demand and company
 load19, store19 = _rows[f"load{N_SUPPLY}"], _rows[f"store{N_SUPPLY}"]
 load13, store13 = _rows[f"load{N_STATE}"], _rows[f"store{N_STATE}"]
 load7, store7 = _rows[f"load{N_TRACK}"], _rows[f"store{N_TRACK}"]
 load6, store6 = _rows[f"load{N_SHOCKS}"], _rows[f"store{N_SHOCKS}"]
+load5, store5 = _rows[f"load{N_NORMALS}"], _rows[f"store{N_NORMALS}"]
 load9, store9 = _rows[f"load{N_MONTHLY}"], _rows[f"store{N_MONTHLY}"]
 assert N_DEMAND == N_COMPANY
 
@@ -221,25 +226,37 @@ def initial_state(a, b, supply):
 
 
 @device(inline=True)
-def draw_shocks(k0, k1, path, t, antithetic, chol):
-    """Month t's five correlated shocks and the jump uniform (spec: Random streams);
-    ``chol`` is the lower Cholesky factor of shock_correlation, row by row."""
-    c00, c10, c11, c20, c21, c22, c30, c31, c32, c33, c40, c41, c42, c43, c44 = chol
+def shock_uniforms(k0, k1, path, t, antithetic):
+    """Month t's six uniforms (spec: Random streams): five for the normals, the sixth the
+    jump uniform."""
     w0, w1, w2, w3 = draw_block(k0, k1, path, t, 0, antithetic)
     v0, v1, _, _ = draw_block(k0, k1, path, t, 1, antithetic)
-    r0 = normal(w0)
-    r1 = normal(w1)
-    r2 = normal(w2)
-    r3 = normal(w3)
-    r4 = normal(v0)
+    return uniform(w0), uniform(w1), uniform(w2), uniform(w3), uniform(v0), uniform(v1)
+
+
+@device(inline=True)
+def correlate(chol, r0, r1, r2, r3, r4):
+    """Five independent standard normals times the lower Cholesky factor ``chol`` of
+    shock_correlation (row by row): the month's five correlated shocks."""
+    c00, c10, c11, c20, c21, c22, c30, c31, c32, c33, c40, c41, c42, c43, c44 = chol
     return (
         c00 * r0,
         c10 * r0 + c11 * r1,
         c20 * r0 + c21 * r1 + c22 * r2,
         c30 * r0 + c31 * r1 + c32 * r2 + c33 * r3,
         c40 * r0 + c41 * r1 + c42 * r2 + c43 * r3 + c44 * r4,
-        uniform(v1),
     )
+
+
+@device(inline=True)
+def draw_shocks(k0, k1, path, t, antithetic, chol):
+    """Month t's five correlated shocks and the jump uniform (spec: Random streams);
+    ``chol`` is the lower Cholesky factor of shock_correlation, row by row."""
+    w0, w1, w2, w3 = draw_block(k0, k1, path, t, 0, antithetic)
+    v0, v1, _, _ = draw_block(k0, k1, path, t, 1, antithetic)
+    z0, z1, z2, z3, z4 = correlate(chol, normal(w0), normal(w1), normal(w2), normal(w3),
+                                   normal(v0))  # fmt: skip
+    return z0, z1, z2, z3, z4, uniform(v1)
 
 
 @device(inline=True)
@@ -501,10 +518,40 @@ def _start_group(lanes, w, g):
 
 
 @_lane_block
-def _shock_group(k0, k1, base, t, lanes, antithetic, chol_rows, w, g):
-    """Month t's shocks of paths base .. base + lanes - 1 into w[g]."""
-    for lane in range(lanes):  # lane loop: shocks
-        store6(w, g, ZS, lane, draw_shocks(k0, k1, base + lane, t, antithetic, chol_rows))
+def _shock_group(k0, k1, base, t, lanes, antithetic, chol_rows, w, g, tails, tail_at):
+    """Month t's shocks of paths base .. base + lanes - 1 into w[g]: the arithmetic of
+    :func:`draw_shocks`, with each normal's near tail computed only where it is needed.
+
+    A vector loop computes every uniform and its central normal; the 15 % of uniforms
+    in the tails are then gathered into ``tails`` (their places into ``tail_at``, both
+    scratch of N_NORMALS * LANES), a second vector loop computes their tail normals, and
+    they are put back. Computing both rational functions for every draw and selecting
+    one, as :func:`kernels.rng.normal` does, spends most of the phase on tails that
+    85 % of draws discard; each normal is the same quotient either way."""
+    for lane in range(lanes):  # lane loop: Philox words, uniforms and central normals
+        u0, u1, u2, u3, u4, v = shock_uniforms(k0, k1, base + lane, t, antithetic)
+        store5(w, g, UN, lane, (u0, u1, u2, u3, u4))
+        n0, d0 = normal_central(u0)
+        n1, d1 = normal_central(u1)
+        n2, d2 = normal_central(u2)
+        n3, d3 = normal_central(u3)
+        n4, d4 = normal_central(u4)
+        store6(w, g, ZS, lane, (n0 / d0, n1 / d1, n2 / d2, n3 / d3, n4 / d4, v))
+    n = 0
+    for i in range(N_NORMALS):  # branch-free compaction of the uniforms in the tails
+        for lane in range(lanes):
+            p = w[g, UN + i, lane]
+            tails[n] = p
+            tail_at[0, n] = i
+            tail_at[1, n] = lane
+            n += np.int64(abs(p - 0.5) > CENTRAL)
+    for k in range(n):  # lane loop: tail normals
+        num, den = normal_tail(tails[k])
+        tails[k] = num / den
+    for k in range(n):
+        w[g, ZS + tail_at[0, k], tail_at[1, k]] = tails[k]
+    for lane in range(lanes):  # lane loop: correlation
+        store5(w, g, ZS, lane, correlate(chol_rows, *load5(w, g, ZS, lane)))
 
 
 @_lane_block
@@ -596,10 +643,12 @@ def run_paths(
     chol_rows = cholesky_rows(shock_chol)
     # The work arrays have a shape known at compile time, so LLVM sees rows a constant
     # LANES apart and vectorises the lane loops without run-time alias checks.
-    work = np.zeros((GROUPS, N_ROWS, LANES))
+    work = np.zeros((GROUPS, N_ROWS, ROW))
     dev = np.zeros((2 * N_MONTHLY, LANES))
     part = np.zeros(8)
     slots = np.zeros((N_MONTHLY, LANES), dtype=np.uint64)
+    tails = np.zeros(N_NORMALS * LANES)
+    tail_at = np.zeros((2, N_NORMALS * LANES), dtype=np.int64)
     flat = sketch.reshape(-1)
     n_blocks = (n_paths + BLOCK - 1) // BLOCK
     for block in range(n_blocks):
@@ -633,7 +682,8 @@ def run_paths(
                         for lane in range(lanes):
                             work[g, XS + i, lane] = work[g, X + i, lane] * mul + add
                     _setup_group(lanes, stress_levels(stress_mul, t), XS, work, g)
-                _shock_group(k0, k1, first_path + row0, t, lanes, antithetic, chol_rows, work, g)
+                _shock_group(k0, k1, first_path + row0, t, lanes, antithetic, chol_rows, work, g,
+                             tails, tail_at)  # fmt: skip
                 _step_group(t, lanes, work, g)
                 profitable[t - 1] += _reduce_group(
                     t, horizon, lanes, shift, work, g, flat, dev, part, slots, sums

@@ -197,6 +197,25 @@ def inverse_normal_cdf(p):
     return (num_c if central else num_t) / (den_c if central else den_t)
 
 
+#: The central region of AS 241: a uniform p takes the central rational function when
+#: |p - 0.5| <= CENTRAL (85 % of draws), the near tail otherwise.
+CENTRAL = 0.425
+
+
+@device(inline=True)
+def normal_central(p):
+    """AS 241's central (numerator, denominator) at a uniform p with |p - 0.5| <= CENTRAL."""
+    return _as241_central(p - 0.5)
+
+
+@device(inline=True)
+def normal_tail(p):
+    """AS 241's near-tail (numerator, denominator) at a uniform p with |p - 0.5| > CENTRAL,
+    signed; the logarithm is :func:`kernels.elementary.log`."""
+    num, den = _as241_near(math.sqrt(-log(min(p, 1.0 - p))))
+    return (-num if p < 0.5 else num), den
+
+
 @device(inline=True)
 def normal(w):
     """The spec's standard normal of a 32-bit word: AS 241 of its uniform.
@@ -206,14 +225,15 @@ def normal(w):
     near-tail rational functions are both evaluated, numerator and denominator
     selected, then divided once; the far tail (r > 5) cannot be reached from a
     32-bit word. The logarithm is :func:`kernels.elementary.log`, so the tails
-    may differ from :func:`inverse_normal_cdf` (libm's log) in the last bit.
+    may differ from :func:`inverse_normal_cdf` (libm's log) in the last bit. A
+    loop that computes the tails only for the draws that need them (the CPU lane
+    kernel's shocks) divides the same numerator by the same denominator: the same
+    bits.
     """
     p = uniform(w)
-    q = p - 0.5
-    num_c, den_c = _as241_central(q)
-    num_t, den_t = _as241_near(math.sqrt(-log(min(p, 1.0 - p))))
-    num_t = -num_t if q < 0.0 else num_t
-    central = abs(q) <= 0.425
+    num_c, den_c = normal_central(p)
+    num_t, den_t = normal_tail(p)
+    central = abs(p - 0.5) <= CENTRAL
     return (num_c if central else num_t) / (den_c if central else den_t)
 
 

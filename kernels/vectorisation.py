@@ -25,7 +25,7 @@ import numpy as np
 
 from . import model
 from .layout import N_MONTHLY
-from .model import BLOCK, GROUPS, LANES, N_ROWS, X
+from .model import BLOCK, GROUPS, LANES, N_ROWS, ROW, X
 from .sketch import ACCUMULATOR_WINDOWS, N_BUCKETS
 from .target import FASTMATH
 
@@ -35,7 +35,7 @@ _jit = numba.njit(nogil=True, error_model="numpy", fastmath=FASTMATH)
 
 @_jit
 def _sampling(k0, k1, kinds, params, data, corr_index, chol, drawn, init, reps):
-    work = np.empty((GROUPS, N_ROWS, LANES))
+    work = np.empty((GROUPS, N_ROWS, ROW))
     work[:] = init
     for r in range(reps):
         for g in range(GROUPS):
@@ -46,7 +46,7 @@ def _sampling(k0, k1, kinds, params, data, corr_index, chol, drawn, init, reps):
 
 @_jit
 def _setup(init, reps):
-    work = np.empty((GROUPS, N_ROWS, LANES))
+    work = np.empty((GROUPS, N_ROWS, ROW))
     work[:] = init
     for _ in range(reps):
         for g in range(GROUPS):
@@ -57,17 +57,20 @@ def _setup(init, reps):
 
 @_jit
 def _shocks(k0, k1, chol_rows, init, reps):
-    work = np.empty((GROUPS, N_ROWS, LANES))
+    work = np.empty((GROUPS, N_ROWS, ROW))
     work[:] = init
+    tails = np.zeros(model.N_NORMALS * LANES)
+    tail_at = np.zeros((2, model.N_NORMALS * LANES), dtype=np.int64)
     for t in range(1, reps + 1):
         for g in range(GROUPS):
-            model._shock_group(k0, k1, g * LANES, t, LANES, False, chol_rows, work, g)
+            model._shock_group(k0, k1, g * LANES, t, LANES, False, chol_rows, work, g, tails,
+                               tail_at)  # fmt: skip
     return work
 
 
 @_jit
 def _step(init, reps):
-    work = np.empty((GROUPS, N_ROWS, LANES))
+    work = np.empty((GROUPS, N_ROWS, ROW))
     work[:] = init
     for t in range(1, reps + 1):
         for g in range(GROUPS):
@@ -79,7 +82,7 @@ def _step(init, reps):
 def _reductions(shift, init, reps, horizon, sketch, sums):
     # The sketch and the sums come from outside: zeroing the 39 MB sketch would cost the
     # phase more than its work does.
-    work = np.empty((GROUPS, N_ROWS, LANES))
+    work = np.empty((GROUPS, N_ROWS, ROW))
     work[:] = init
     dev = np.zeros((2 * N_MONTHLY, LANES))
     part = np.zeros(8)
@@ -106,7 +109,7 @@ class Phases:
         self.sample_args = (self.k0, self.k1, p.kinds, p.params, p.data, p.corr_index, p.chol,
                             drawn)  # fmt: skip
         self.chol_rows = model.cholesky_rows(plan.shock_chol)
-        work = np.zeros((GROUPS, N_ROWS, LANES))
+        work = np.zeros((GROUPS, N_ROWS, ROW))
         self.sampled = _sampling(*self.sample_args, work, 1)
         self.started = _setup(self.sampled, 1)
         self.shocked = _shocks(self.k0, self.k1, self.chol_rows, self.started, 1)

@@ -59,5 +59,5 @@ def test_the_phase_kernels_compute_what_run_paths_computes(phases):
 
     paths = simulate_paths(Scenario.preset("frontier-lab"), model.BLOCK, seed=1)
     for v, name in enumerate(MONTHLY_NAMES):
-        got = phases.stepped[:, model.OUT + v, :].reshape(-1)
+        got = phases.stepped[:, model.OUT + v, : model.LANES].reshape(-1)
         np.testing.assert_array_equal(got, paths[name].sel(month=1).values, err_msg=name)
