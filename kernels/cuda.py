@@ -56,11 +56,16 @@ def _bits_float(b):
     return libdevice.longlong_as_double(b)
 
 
+def _fma(a, b, c):
+    """a * b + c rounded once (``kernels.elementary.fma`` on a GPU)."""
+    return libdevice.fma(a, b, c)
+
+
 #: GPU bodies of CPU-only primitives, by building block, kept here rather than in the
 #: block's ``cuda_source``: a device function cannot import (numba-cuda rejects the
 #: IMPORT_NAME opcode), and only this module may import numba.cuda at its top. Each
 #: keeps this module's namespace, which holds ``libdevice``.
-_GPU_BODIES = {"float_bits": _float_bits, "bits_float": _bits_float}
+_GPU_BODIES = {"float_bits": _float_bits, "bits_float": _bits_float, "fma": _fma}
 
 
 @cache

@@ -58,6 +58,39 @@ def _bitcast_int64_float64(typingctx, x):
     return types.float64(types.int64), codegen
 
 
+@intrinsic
+def _fused_multiply_add(typingctx, a, b, c):
+    if not (a == b == c == types.float64):
+        return None
+
+    def codegen(context, builder, signature, args):
+        return builder.fma(*args)
+
+    return types.float64(types.float64, types.float64, types.float64), codegen
+
+
+def _fma_simulator(a, b, c):
+    a, b, c = float(a), float(b), float(c)
+    if not (math.isfinite(a) and math.isfinite(b) and math.isfinite(c)):
+        return np.float64(a * b + c)
+    # Exactly, as integers over powers of two (faster than Fraction, which reduces by
+    # gcd at every step), then one correctly rounded int / int division.
+    na, da = a.as_integer_ratio()
+    nb, db = b.as_integer_ratio()
+    nc, dc = c.as_integer_ratio()
+    dp = da * db
+    if dp >= dc:
+        n, d = na * nb + nc * (dp // dc), dp
+    else:
+        n, d = na * nb * (dc // dp) + nc, dc
+    if n == 0:
+        return np.float64(a * b + c)  # IEEE's sign of an exact zero
+    try:
+        return np.float64(n / d)
+    except OverflowError:
+        return np.float64(math.inf if n > 0 else -math.inf)
+
+
 def _float_bits_simulator(x):
     return np.int64(struct.unpack("<q", struct.pack("<d", float(x)))[0])
 
@@ -66,7 +99,7 @@ def _bits_float_simulator(b):
     return np.float64(struct.unpack("<d", struct.pack("<q", int(b)))[0])
 
 
-# The GPU bodies (libdevice's double_as_longlong and longlong_as_double) live in
+# The GPU bodies (libdevice's fma, double_as_longlong and longlong_as_double) live in
 # kernels/cuda.py: a device function cannot import numba.cuda itself.
 @device(inline=True, simulator_source=_float_bits_simulator)
 def float_bits(x):
@@ -78,6 +111,15 @@ def float_bits(x):
 def bits_float(b):
     """The float64 whose IEEE-754 bits are the int64 ``b``."""
     return _bitcast_int64_float64(np.int64(b))
+
+
+@device(inline=True, simulator_source=_fma_simulator)
+def fma(a, b, c):
+    """a * b + c rounded once (IEEE 754 fusedMultiplyAdd): one instruction on every CPU
+    with FMA units (x86-64 since 2013, every 64-bit ARM) and on GPUs, and the same
+    correctly rounded bits on all of them. Written out, not left to the compiler's
+    contraction, which would fuse some products and not others depending on the target."""
+    return _fused_multiply_add(np.float64(a), np.float64(b), np.float64(c))
 
 
 def _exp_gpu(x):
@@ -98,19 +140,19 @@ def exp(x):
     kf = math.floor(xc * _LOG2E + 0.5)
     r = (xc - kf * _LN2_HI) - kf * _LN2_LO
     p = 1.0 / 6227020800.0
-    p = p * r + 1.0 / 479001600.0
-    p = p * r + 1.0 / 39916800.0
-    p = p * r + 1.0 / 3628800.0
-    p = p * r + 1.0 / 362880.0
-    p = p * r + 1.0 / 40320.0
-    p = p * r + 1.0 / 5040.0
-    p = p * r + 1.0 / 720.0
-    p = p * r + 1.0 / 120.0
-    p = p * r + 1.0 / 24.0
-    p = p * r + 1.0 / 6.0
-    p = p * r + 0.5
-    p = p * r + 1.0
-    p = p * r + 1.0
+    p = fma(p, r, 1.0 / 479001600.0)
+    p = fma(p, r, 1.0 / 39916800.0)
+    p = fma(p, r, 1.0 / 3628800.0)
+    p = fma(p, r, 1.0 / 362880.0)
+    p = fma(p, r, 1.0 / 40320.0)
+    p = fma(p, r, 1.0 / 5040.0)
+    p = fma(p, r, 1.0 / 720.0)
+    p = fma(p, r, 1.0 / 120.0)
+    p = fma(p, r, 1.0 / 24.0)
+    p = fma(p, r, 1.0 / 6.0)
+    p = fma(p, r, 0.5)
+    p = fma(p, r, 1.0)
+    p = fma(p, r, 1.0)
     k = np.int64(kf)
     half = k >> np.int64(1)
     y = p * bits_float((half + np.int64(1023)) << np.int64(52))
@@ -136,15 +178,15 @@ def log(x):
     f = (m - 1.0) / (m + 1.0)
     f2 = f * f
     s = 2.0 / 21.0
-    s = s * f2 + 2.0 / 19.0
-    s = s * f2 + 2.0 / 17.0
-    s = s * f2 + 2.0 / 15.0
-    s = s * f2 + 2.0 / 13.0
-    s = s * f2 + 2.0 / 11.0
-    s = s * f2 + 2.0 / 9.0
-    s = s * f2 + 2.0 / 7.0
-    s = s * f2 + 2.0 / 5.0
-    s = s * f2 + 2.0 / 3.0
+    s = fma(s, f2, 2.0 / 19.0)
+    s = fma(s, f2, 2.0 / 17.0)
+    s = fma(s, f2, 2.0 / 15.0)
+    s = fma(s, f2, 2.0 / 13.0)
+    s = fma(s, f2, 2.0 / 11.0)
+    s = fma(s, f2, 2.0 / 9.0)
+    s = fma(s, f2, 2.0 / 7.0)
+    s = fma(s, f2, 2.0 / 5.0)
+    s = fma(s, f2, 2.0 / 3.0)
     y = ef * _LN2_HI + (2.0 * f + (f * f2 * s + ef * _LN2_LO))
     y = math.inf if x == math.inf else y
     y = -math.inf if x == 0.0 else y

@@ -70,3 +70,36 @@ def test_edges_follow_ieee(x, exp, log):
     got_exp, got_log = _both(np.array([x]))[0]
     np.testing.assert_equal(got_exp, exp)
     np.testing.assert_allclose(got_log, log, rtol=2.5e-16)
+
+
+@numba.njit
+def _fma_many(a, b, c):
+    out = np.empty(a.size)
+    for i in range(a.size):
+        out[i] = elementary.fma(a[i], b[i], c[i])
+    return out
+
+
+def test_fma_rounds_once_and_the_simulator_body_gives_the_same_bits():
+    from fractions import Fraction
+
+    from kernels.elementary import _fma_simulator
+
+    rng = np.random.default_rng(3)
+    n = 4000
+    scale = 10.0 ** rng.integers(-150, 150, n)
+    a, b = rng.normal(size=n) * scale, rng.normal(size=n)
+    c = -a * b * (1.0 + rng.normal(size=n) * 1e-9)  # a * b + c cancels: rounding shows
+    got = _fma_many(a, b, c)
+    exact = [float(Fraction(x) * Fraction(y) + Fraction(z)) for x, y, z in zip(a, b, c)]
+    np.testing.assert_array_equal(got, exact)
+    assert not np.array_equal(got, a * b + c)  # two roundings differ from one
+    simulated = [_fma_simulator(x, y, z) for x, y, z in zip(a, b, c)]
+    np.testing.assert_array_equal(simulated, got)
+    edges = np.array([[1e308, 10.0, -1e308], [np.inf, 0.0, 1.0], [np.nan, 1.0, 1.0],
+                      [-0.0, 1.0, 0.0], [1.0, 1.0, -1.0]])  # fmt: skip
+    cpu = _fma_many(edges[:, 0], edges[:, 1], edges[:, 2])
+    sim = np.array([_fma_simulator(*row) for row in edges])
+    np.testing.assert_array_equal(np.signbit(cpu), np.signbit(sim))
+    np.testing.assert_array_equal(cpu, sim)
+    assert cpu[0] == np.inf and np.isnan(cpu[1]) and np.isnan(cpu[2])
