@@ -48,12 +48,14 @@ from .layout import (
     NORMAL,
     TABLE,
 )
+from .elementary import fma
 from .processes import (
-    gbm_step,
-    jump_factor,
-    log_ou_step,
-    logistic,
-    logistic_step,
+    gbm_advance,
+    gbm_coefficients,
+    log_ou_advance,
+    log_ou_coefficients,
+    logistic_advance,
+    logistic_coefficients,
     logit,
     logit_ar1_step,
 )
@@ -123,7 +125,7 @@ assert 2 * _HALF == N_INPUTS  # in a way numba rejects (more than 30 items)
 N_STATIC_BLOCKS = (N_INPUTS + 3) // 4
 
 # Sizes of the tuples the equations pass around.
-N_DEMAND, N_SUPPLY, N_COMPANY = 12, 19, 12
+N_DEMAND, N_SUPPLY, N_COMPANY = 13, 19, 12
 N_STATE, N_TRACK, N_SHOCKS, N_NORMALS = 13, 7, 6, 5
 
 # Rows of a lane work array (one group of LANES paths in its columns): the sampled
@@ -171,14 +173,14 @@ def _row_helpers(sizes):
 _rows = _row_helpers(sorted({_HALF, N_DEMAND, N_SUPPLY, N_COMPANY, N_STATE, N_TRACK,
                              N_SHOCKS, N_NORMALS, N_MONTHLY}))  # fmt: skip
 load_inputs = _rows[f"load{_HALF}"]  # a half of the inputs
-load12, store12 = _rows[f"load{N_DEMAND}"], _rows[f"store{N_DEMAND}"]  # demand and company
+load12, store12 = _rows[f"load{N_COMPANY}"], _rows[f"store{N_COMPANY}"]
 load19, store19 = _rows[f"load{N_SUPPLY}"], _rows[f"store{N_SUPPLY}"]
-load13, store13 = _rows[f"load{N_STATE}"], _rows[f"store{N_STATE}"]
+load13, store13 = _rows[f"load{N_STATE}"], _rows[f"store{N_STATE}"]  # state and demand
 load7, store7 = _rows[f"load{N_TRACK}"], _rows[f"store{N_TRACK}"]
 load6, store6 = _rows[f"load{N_SHOCKS}"], _rows[f"store{N_SHOCKS}"]
 load5, store5 = _rows[f"load{N_NORMALS}"], _rows[f"store{N_NORMALS}"]
 load9, store9 = _rows[f"load{N_MONTHLY}"], _rows[f"store{N_MONTHLY}"]
-assert N_DEMAND == N_COMPANY
+assert N_DEMAND == N_STATE
 
 
 @device(inline=True)
@@ -194,12 +196,16 @@ def path_constants(a, b, levels):
     (rho0, capex0, hdrift, sh, jrate, jsize, disc, dmonths, life, kw, pue, _, emean, erev,
      se, other, _, gfo, _, gtr, cash0, drate) = b  # fmt: skip
     l_users, l_tau, l_api, l_price, l_th, l_elec, l_opex, l_tr = levels
-    demand = (rate, ceiling, su, paid, sub, qf, qp, exp(gtok * DT), ga, sa, exp(-dpi * DT),
-              rshare)  # fmt: skip
+    users_a, inverse_ceiling, users_b, users_sigma = logistic_coefficients(rate, ceiling, su, DT)
+    api_mu, api_sigma = gbm_coefficients(ga, sa, DT)
+    hw_mu, hw_sigma = gbm_coefficients(hdrift, sh, DT)
+    elec_a, elec_sigma = log_ou_coefficients(erev, se, DT)
+    demand = (users_a, inverse_ceiling, users_b, users_sigma, paid, sub, qf * DAYS_PER_MONTH,
+              qp * DAYS_PER_MONTH, exp(gtok * DT), api_mu, api_sigma, exp(-dpi * DT), rshare)
     supply = (
-        exp(gth * DT), logit(umean), phi, sutil, rent, rho0, capex0, hdrift, sh, jrate, jsize,
-        disc, dmonths, 1.0 / (12.0 * life), HOURS_PER_MONTH * kw * pue, log(emean), erev, se,
-        HOURS_PER_MONTH * other,
+        exp(gth * DT), logit(umean), phi, sutil, rent, rho0, capex0, hw_mu, hw_sigma,
+        jrate * DT, 1.0 - jsize, disc, dmonths, 1.0 / (12.0 * life),
+        HOURS_PER_MONTH * kw * pue, log(emean), elec_a, elec_sigma, HOURS_PER_MONTH * other,
     )  # fmt: skip
     # The NPV's monthly factor (1 + rate)^(-1/12), by exp and log so that it vectorises.
     company = (exp(gfo * DT), exp(gtr * DT), cash0, exp(-log(1.0 + drate) / 12.0),
@@ -266,43 +272,48 @@ def month_step(t, demand, supply, company, state, shocks):
     Spec v1, "Monthly dynamics", steps 1-18, in order; the stochastic
     processes are the steps of :mod:`kernels.processes`.
     """
-    r, ceiling, su, paid_share, subscription, qf, qp, tau_g, ga, sa, price_g, rshare = demand
-    (th_g, m, phi, sutil, rent_share, rho0, capex0, hdrift, sh, jrate, jsize, disc, dmonths,
-     q, energy_factor, log_emean, erev, se, other_factor) = supply  # fmt: skip
+    (users_a, inverse_ceiling, users_b, users_sigma, paid_share, subscription, qf, qp, tau_g,
+     api_mu, api_sigma, price_g, rshare) = demand  # fmt: skip
+    (th_g, m, phi, sutil, rent_share, rho0, capex0, hw_mu, hw_sigma, jump_threshold,
+     jump_factor, disc, dmonths, q, energy_factor, log_emean, elec_a, elec_sigma,
+     other_factor) = supply  # fmt: skip
     opex_g, tr_g, _, _, l_users, l_tau, l_api, l_price, l_th, l_elec, l_opex, l_tr = company
     (users_state, api_state, x, hw, y, fleet, book, cash, tau_trend, price_trend,
      throughput_trend, opex_trend, training_trend) = state  # fmt: skip
     z_users, z_api, z_util, z_hw, z_elec, v = shocks
+    # The processes' per-path coefficients come from path_constants (dt = DT), and the
+    # queries per user per month (qf, qp) already include DAYS_PER_MONTH.
     # 1-2. Users: logistic growth with lognormal noise; paid and free users.
     # The states and trends run on unstressed; a stressed starting level scales
     # the month's quantity by its level multiplier (1.0 otherwise).
-    users_state = logistic_step(users_state, r, ceiling, su, DT, z_users)
+    users_state = logistic_advance(users_state, users_a, inverse_ceiling, users_b, users_sigma,
+                                   z_users)  # fmt: skip
     users = users_state * l_users
     paid = paid_share * users
     free = users - paid
     # 3-4. Consumer tokens.
     tau_trend = tau_trend * tau_g
     tau = tau_trend * l_tau
-    consumer = (free * qf + paid * qp) * DAYS_PER_MONTH * tau
+    consumer = fma(free, qf, paid * qp) * tau
     # 5-6. API tokens (GBM) and list price.
-    api_state = gbm_step(api_state, ga, sa, DT, z_api)
+    api_state = gbm_advance(api_state, api_mu, api_sigma, z_api)
     api = api_state * l_api
     price_trend = price_trend * price_g
     price = price_trend * l_price
     # 7. Revenue and partner share.
-    revenue = paid * subscription + api * price * 1e-6
+    revenue = fma(paid, subscription, api * price * 1e-6)
     partner = rshare * revenue
-    # 8-10. Throughput, utilisation (AR(1) in logit space), GPU-hours and GPUs.
+    # 8-10. Throughput, utilisation (AR(1) in logit space), GPU-hours and GPUs: with
+    # util = 1 / (1 + exp(-x)), hours = busy / util = busy (1 + exp(-x)).
     throughput_trend = throughput_trend * th_g
     throughput = throughput_trend * l_th
     x = logit_ar1_step(x, m, phi, sutil, z_util)
-    util = logistic(x)
     tokens = consumer + api
     busy = tokens / (3600.0 * throughput)
-    hours = busy / util
-    gpus = hours / HOURS_PER_MONTH
-    # 11. Hardware price index: GBM with Bernoulli generation jumps.
-    hw = gbm_step(hw, hdrift, sh, DT, z_hw) * jump_factor(v, jrate, DT, jsize)
+    hours = busy * (1.0 + exp(-x))
+    gpus = hours * (1.0 / HOURS_PER_MONTH)
+    # 11. Hardware price index: GBM with Bernoulli generation jumps (factor 1 - size).
+    hw = gbm_advance(hw, hw_mu, hw_sigma, z_hw) * (jump_factor if v < jump_threshold else 1.0)
     # 12. Rented capacity at the (possibly discounted) rental price.
     discount = disc if t <= dmonths else 0.0
     rented = rent_share * hours * rho0 * hw * (1.0 - discount)
@@ -313,7 +324,7 @@ def month_step(t, demand, supply, company, state, shocks):
     depreciation = q * book
     book = book - depreciation + capex
     # 14. Electricity (mean-reverting in logs) and other owned-fleet costs.
-    y = log_ou_step(y, erev, log_emean, se, DT, z_elec)
+    y = log_ou_advance(y, elec_a, log_emean, elec_sigma, z_elec)
     energy = fleet * energy_factor * (exp(y) * l_elec)
     other = fleet * other_factor
     # 15. Company costs.
@@ -500,7 +511,7 @@ def _setup_group(lanes, levels, src, w, g):
         demand, supply, company = path_constants(
             load_inputs(w, g, src, lane), load_inputs(w, g, src + _HALF, lane), levels
         )
-        store12(w, g, CD, lane, demand)
+        store13(w, g, CD, lane, demand)
         store19(w, g, CP, lane, supply)
         store12(w, g, CC, lane, company)
 
@@ -560,7 +571,7 @@ def _step_group(t, lanes, w, g):
     for lane in range(lanes):  # lane loop: month step
         company = load12(w, g, CC, lane)
         state, outcomes = month_step(
-            t, load12(w, g, CD, lane), load19(w, g, CP, lane), company,
+            t, load13(w, g, CD, lane), load19(w, g, CP, lane), company,
             load13(w, g, ST, lane), load6(w, g, ZS, lane),
         )  # fmt: skip
         store13(w, g, ST, lane, state)

@@ -10,8 +10,24 @@ them vectorise.
 
 import math
 
-from .elementary import exp, log
+from .elementary import exp, fma, log
 from .target import device
+
+# Each process comes in two parts: ``*_coefficients`` (the per-path constants of a step,
+# which a path computes once: kernels.model.path_constants) and ``*_advance`` (the step
+# from them); ``*_step`` is the two together.
+
+
+@device(inline=True)
+def gbm_coefficients(drift, volatility, dt):
+    """(mu, sigma) of a GBM step: (drift - vol^2/2) dt and vol sqrt(dt)."""
+    return (drift - 0.5 * volatility * volatility) * dt, volatility * math.sqrt(dt)
+
+
+@device(inline=True)
+def gbm_advance(x, mu, sigma, z):
+    """x exp(mu + sigma z)."""
+    return x * exp(fma(sigma, z, mu))
 
 
 @device(inline=True)
@@ -20,9 +36,20 @@ def gbm_step(x, drift, volatility, dt, z):
 
     Exact in distribution for any dt: E[x_t] = x_0 exp(drift t).
     """
-    return x * exp(
-        (drift - 0.5 * volatility * volatility) * dt + volatility * math.sqrt(dt) * z
-    )
+    mu, sigma = gbm_coefficients(drift, volatility, dt)
+    return gbm_advance(x, mu, sigma, z)
+
+
+@device(inline=True)
+def logistic_coefficients(rate, ceiling, volatility, dt):
+    """(rate dt, 1 / ceiling, vol^2 dt / 2, vol sqrt(dt)) of a logistic step."""
+    return rate * dt, 1.0 / ceiling, 0.5 * volatility * volatility * dt, volatility * math.sqrt(dt)
+
+
+@device(inline=True)
+def logistic_advance(x, rate_dt, inverse_ceiling, half_variance, sigma, z):
+    """x exp(rate dt (1 - x / ceiling) - vol^2 dt / 2 + vol sqrt(dt) z)."""
+    return x * exp(fma(sigma, z, fma(rate_dt, 1.0 - x * inverse_ceiling, -half_variance)))
 
 
 @device(inline=True)
@@ -32,11 +59,20 @@ def logistic_step(x, rate, ceiling, volatility, dt, z):
     x exp(rate dt (1 - x / ceiling) - vol^2 dt / 2 + vol sqrt(dt) z); with an
     infinite ceiling x / ceiling is 0 and this is a GBM with drift ``rate``.
     """
-    return x * exp(
-        rate * dt * (1.0 - x / ceiling)
-        - 0.5 * volatility * volatility * dt
-        + volatility * math.sqrt(dt) * z
-    )
+    a, inverse_ceiling, b, sigma = logistic_coefficients(rate, ceiling, volatility, dt)
+    return logistic_advance(x, a, inverse_ceiling, b, sigma, z)
+
+
+@device(inline=True)
+def log_ou_coefficients(reversion, volatility, dt):
+    """(a dt, vol sqrt(dt)) of a mean-reverting step in logs."""
+    return reversion * dt, volatility * math.sqrt(dt)
+
+
+@device(inline=True)
+def log_ou_advance(y, reversion_dt, log_mean, sigma, z):
+    """y + a dt (log_mean - y) + vol sqrt(dt) z."""
+    return fma(sigma, z, fma(reversion_dt, log_mean - y, y))
 
 
 @device(inline=True)
@@ -47,7 +83,8 @@ def log_ou_step(y, reversion, log_mean, volatility, dt, z):
     with coefficient 1 - a dt its stationary law is normal with mean log_mean
     and variance vol^2 dt / (1 - (1 - a dt)^2).
     """
-    return y + reversion * dt * (log_mean - y) + volatility * math.sqrt(dt) * z
+    reversion_dt, sigma = log_ou_coefficients(reversion, volatility, dt)
+    return log_ou_advance(y, reversion_dt, log_mean, sigma, z)
 
 
 @device(inline=True)
@@ -69,7 +106,7 @@ def logit_ar1_step(x, mean_logit, persistence, volatility, z):
     Stationary law: normal with mean m and variance sigma^2 / (1 - phi^2);
     :func:`logistic` maps the state to a utilisation inside (0, 1).
     """
-    return mean_logit + persistence * (x - mean_logit) + volatility * z
+    return fma(volatility, z, fma(persistence, x - mean_logit, mean_logit))
 
 
 @device(inline=True)
