@@ -79,8 +79,12 @@ def exact_add(acc, x):
     part0 = low & _LOW32
     part1 = (low >> np.int64(32)) + (high & _LOW32)
     part2 = high >> np.int64(32)
-    if bits < 0:
-        part0, part1, part2 = -part0, -part1, -part2
+    # Negated for a negative x without a branch (the sign of a sum of deviations is a
+    # coin flip, which a branch would mispredict half the time): (p ^ s) - s, s = 0 or -1.
+    sign = bits >> np.int64(63)
+    part0 = (part0 ^ sign) - sign
+    part1 = (part1 ^ sign) - sign
+    part2 = (part2 ^ sign) - sign
     acc[window] += part0
     acc[window + 1] += part1
     acc[window + 2] += part2

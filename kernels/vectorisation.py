@@ -60,7 +60,7 @@ def _shocks(k0, k1, chol_rows, init, reps):
     work = np.empty((GROUPS, N_ROWS, ROW))
     work[:] = init
     tails = np.zeros(model.N_NORMALS * LANES)
-    tail_at = np.zeros((2, model.N_NORMALS * LANES), dtype=np.int64)
+    tail_at = np.zeros(model.N_NORMALS * LANES, dtype=np.int64)
     for t in range(1, reps + 1):
         for g in range(GROUPS):
             model._shock_group(k0, k1, g * LANES, t, LANES, False, chol_rows, work, g, tails,
