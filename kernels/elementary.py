@@ -139,20 +139,22 @@ def exp(x):
     xc = min(max(x, -746.0), 710.0)
     kf = math.floor(xc * _LOG2E + 0.5)
     r = (xc - kf * _LN2_HI) - kf * _LN2_LO
-    p = 1.0 / 6227020800.0
-    p = fma(p, r, 1.0 / 479001600.0)
-    p = fma(p, r, 1.0 / 39916800.0)
-    p = fma(p, r, 1.0 / 3628800.0)
-    p = fma(p, r, 1.0 / 362880.0)
-    p = fma(p, r, 1.0 / 40320.0)
-    p = fma(p, r, 1.0 / 5040.0)
-    p = fma(p, r, 1.0 / 720.0)
-    p = fma(p, r, 1.0 / 120.0)
-    p = fma(p, r, 1.0 / 24.0)
-    p = fma(p, r, 1.0 / 6.0)
-    p = fma(p, r, 0.5)
-    p = fma(p, r, 1.0)
-    p = fma(p, r, 1.0)
+    # Estrin's scheme: four levels of independent fused multiply-adds instead of a
+    # 13-long chain, so the loops that call exp wait a third as long for each result.
+    r2 = r * r
+    r4 = r2 * r2
+    r8 = r4 * r4
+    q0 = fma(r, 1.0, 1.0)
+    q1 = fma(r, 1.0 / 6.0, 0.5)
+    q2 = fma(r, 1.0 / 120.0, 1.0 / 24.0)
+    q3 = fma(r, 1.0 / 5040.0, 1.0 / 720.0)
+    q4 = fma(r, 1.0 / 362880.0, 1.0 / 40320.0)
+    q5 = fma(r, 1.0 / 39916800.0, 1.0 / 3628800.0)
+    q6 = fma(r, 1.0 / 6227020800.0, 1.0 / 479001600.0)
+    s0 = fma(q1, r2, q0)
+    s1 = fma(q3, r2, q2)
+    s2 = fma(q5, r2, q4)
+    p = fma(fma(q6, r4, s2), r8, fma(s1, r4, s0))
     k = np.int64(kf)
     half = k >> np.int64(1)
     y = p * bits_float((half + np.int64(1023)) << np.int64(52))

@@ -136,7 +136,8 @@ N_STATE, N_TRACK, N_SHOCKS, N_NORMALS = 13, 7, 6, 5
 # Rows of a lane work array (one group of LANES paths in its columns): the sampled
 # inputs (a whole number of step-0 blocks), the month's stressed inputs (also scratch
 # while sampling), the per-path constants, state, trackers, the month's shocks and its
-# nine outcomes in MONTHLY_NAMES order, and the month's uniforms of its five normals.
+# nine outcomes in MONTHLY_NAMES order, the month's uniforms of its five normals, and
+# the two drivers advance_processes passes to month_accounts.
 X = 0
 XS = 4 * N_STATIC_BLOCKS
 CD = XS + 4 * N_STATIC_BLOCKS
@@ -147,7 +148,8 @@ TR = ST + N_STATE
 ZS = TR + N_TRACK
 OUT = ZS + N_SHOCKS
 UN = OUT + N_MONTHLY
-N_ROWS = UN + N_NORMALS
+DR = UN + N_NORMALS
+N_ROWS = DR + 2
 #: Length of a work-array row: LANES used, plus one cache line of padding. Rows exactly
 #: 512 bytes apart would fall into 8 of the L1 cache's 64 sets, more rows than its ways.
 ROW = LANES + 8
@@ -271,54 +273,71 @@ def draw_shocks(k0, k1, path, t, antithetic, chol):
 
 
 @device(inline=True)
-def month_step(t, demand, supply, company, state, shocks):
-    """Advance one path from month t - 1 to t: (new state, the nine outcomes of month t).
+def advance_processes(demand, supply, state, shocks):
+    """A month's random processes and the trends of its starting levels (spec steps 1, 3,
+    5, 6, 8, 9, 11 and 14) from its shocks: (the state with each of them advanced, the
+    others as they were; (1 + exp(-x), exp(y))), the pair being what the accounts take
+    of utilisation (1 / util) and of the electricity price (before its stress level)."""
+    (users_a, inverse_ceiling, users_b, users_sigma, _, _, _, _, tau_g, api_mu, api_sigma,
+     price_g, _) = demand  # fmt: skip
+    (th_g, m, phi, sutil, _, _, _, hw_mu, hw_sigma, jump_threshold, jump_factor, _, _, _, _,
+     log_emean, elec_a, elec_sigma, _) = supply  # fmt: skip
+    (users_state, api_state, x, hw, y, fleet, book, cash, tau_trend, price_trend,
+     throughput_trend, opex_trend, training_trend) = state  # fmt: skip
+    z_users, z_api, z_util, z_hw, z_elec, v = shocks
+    # The per-path coefficients come from path_constants (dt = DT). The states and
+    # trends run unstressed; month_accounts applies the stress levels.
+    # 1. Users: logistic growth with lognormal noise.
+    users_state = logistic_advance(users_state, users_a, inverse_ceiling, users_b, users_sigma,
+                                   z_users)  # fmt: skip
+    # 3, 5, 6. Tokens per query; API tokens (GBM); list price.
+    tau_trend = tau_trend * tau_g
+    api_state = gbm_advance(api_state, api_mu, api_sigma, z_api)
+    price_trend = price_trend * price_g
+    # 8-9. Throughput; utilisation, an AR(1) in logit space: util = 1 / (1 + exp(-x)).
+    throughput_trend = throughput_trend * th_g
+    x = logit_ar1_step(x, m, phi, sutil, z_util)
+    # 11. Hardware price index: GBM with Bernoulli generation jumps (factor 1 - size).
+    hw = gbm_advance(hw, hw_mu, hw_sigma, z_hw) * (jump_factor if v < jump_threshold else 1.0)
+    # 14. Electricity, mean-reverting in logs.
+    y = log_ou_advance(y, elec_a, log_emean, elec_sigma, z_elec)
+    state = (users_state, api_state, x, hw, y, fleet, book, cash, tau_trend, price_trend,
+             throughput_trend, opex_trend, training_trend)  # fmt: skip
+    return state, (1.0 + exp(-x), exp(y))
 
-    Spec v1, "Monthly dynamics", steps 1-18, in order; the stochastic
-    processes are the steps of :mod:`kernels.processes`.
-    """
-    (users_a, inverse_ceiling, users_b, users_sigma, paid_share, subscription, qf, qp, tau_g,
-     api_mu, api_sigma, price_g, rshare) = demand  # fmt: skip
-    (th_g, m, phi, sutil, rent_share, rho0, capex0, hw_mu, hw_sigma, jump_threshold,
-     jump_factor, disc, dmonths, q, energy_factor, log_emean, elec_a, elec_sigma,
+
+@device(inline=True)
+def month_accounts(t, demand, supply, company, state, drivers):
+    """A month's quantities, costs and cash (spec steps 2, 4, 7, 10, 12, 13 and 14-18) on a
+    ``state`` whose processes :func:`advance_processes` has advanced (``drivers``: its
+    second result): (the new state, the nine outcomes of month t)."""
+    (_, _, _, _, paid_share, subscription, qf, qp, _, _, _, _, rshare) = demand
+    (_, _, _, _, rent_share, rho0, capex0, _, _, _, _, disc, dmonths, q, energy_factor, _, _, _,
      other_factor) = supply  # fmt: skip
     opex_g, tr_g, _, _, l_users, l_tau, l_api, l_price, l_th, l_elec, l_opex, l_tr = company
     (users_state, api_state, x, hw, y, fleet, book, cash, tau_trend, price_trend,
      throughput_trend, opex_trend, training_trend) = state  # fmt: skip
-    z_users, z_api, z_util, z_hw, z_elec, v = shocks
-    # The processes' per-path coefficients come from path_constants (dt = DT), and the
-    # queries per user per month (qf, qp) already include DAYS_PER_MONTH.
-    # 1-2. Users: logistic growth with lognormal noise; paid and free users.
-    # The states and trends run on unstressed; a stressed starting level scales
-    # the month's quantity by its level multiplier (1.0 otherwise).
-    users_state = logistic_advance(users_state, users_a, inverse_ceiling, users_b, users_sigma,
-                                   z_users)  # fmt: skip
+    inverse_util, electricity = drivers
+    # A stressed starting level scales the month's quantity by its level multiplier
+    # (1.0 otherwise); the queries per user per month (qf, qp) include DAYS_PER_MONTH.
+    # 2. Paid and free users.
     users = users_state * l_users
     paid = paid_share * users
     free = users - paid
-    # 3-4. Consumer tokens.
-    tau_trend = tau_trend * tau_g
+    # 4. Consumer tokens.
     tau = tau_trend * l_tau
     consumer = fma(free, qf, paid * qp) * tau
-    # 5-6. API tokens (GBM) and list price.
-    api_state = gbm_advance(api_state, api_mu, api_sigma, z_api)
-    api = api_state * l_api
-    price_trend = price_trend * price_g
-    price = price_trend * l_price
     # 7. Revenue and partner share.
+    api = api_state * l_api
+    price = price_trend * l_price
     revenue = fma(paid, subscription, api * price * 1e-6)
     partner = rshare * revenue
-    # 8-10. Throughput, utilisation (AR(1) in logit space), GPU-hours and GPUs: with
-    # util = 1 / (1 + exp(-x)), hours = busy / util = busy (1 + exp(-x)).
-    throughput_trend = throughput_trend * th_g
+    # 10. GPU-hours and GPUs: hours = busy / util.
     throughput = throughput_trend * l_th
-    x = logit_ar1_step(x, m, phi, sutil, z_util)
     tokens = consumer + api
     busy = tokens / (3600.0 * throughput)
-    hours = busy * (1.0 + exp(-x))
+    hours = busy * inverse_util
     gpus = hours * (1.0 / HOURS_PER_MONTH)
-    # 11. Hardware price index: GBM with Bernoulli generation jumps (factor 1 - size).
-    hw = gbm_advance(hw, hw_mu, hw_sigma, z_hw) * (jump_factor if v < jump_threshold else 1.0)
     # 12. Rented capacity at the (possibly discounted) rental price.
     discount = disc if t <= dmonths else 0.0
     rented = rent_share * hours * rho0 * hw * (1.0 - discount)
@@ -328,9 +347,8 @@ def month_step(t, demand, supply, company, state, shocks):
     capex = (fleet - kept) * capex0 * hw
     depreciation = q * book
     book = book - depreciation + capex
-    # 14. Electricity (mean-reverting in logs) and other owned-fleet costs.
-    y = log_ou_advance(y, elec_a, log_emean, elec_sigma, z_elec)
-    energy = fleet * energy_factor * (exp(y) * l_elec)
+    # 14. Energy and other owned-fleet costs.
+    energy = fleet * energy_factor * (electricity * l_elec)
     other = fleet * other_factor
     # 15. Company costs.
     opex_trend = opex_trend * opex_g
@@ -352,6 +370,19 @@ def month_step(t, demand, supply, company, state, shocks):
     outcomes = (users, revenue, compute, margin, operating, cash_flow, cash, gpus,
                 cost_per_mtok)  # fmt: skip
     return state, outcomes
+
+
+@device(inline=True)
+def month_step(t, demand, supply, company, state, shocks):
+    """Advance one path from month t - 1 to t: (new state, the nine outcomes of month t).
+
+    Spec v1, "Monthly dynamics", steps 1-18: the random processes
+    (:func:`advance_processes`, the steps of :mod:`kernels.processes`), then the
+    month's accounts (:func:`month_accounts`). The CPU lane kernel runs the two as
+    separate loops, each short enough for the processor to overlap its iterations.
+    """
+    state, drivers = advance_processes(demand, supply, state, shocks)
+    return month_accounts(t, demand, supply, company, state, drivers)
 
 
 @device(inline=True)
@@ -597,12 +628,21 @@ def _shock_group(k0, k1, base, t, lanes, antithetic, chol_rows, w, g, tails, tai
 
 @_lane_block
 def _step_group(t, lanes, w, g):
-    """Advance w[g]'s paths to month t: state, trackers and the month's outcomes."""
-    for lane in range(lanes):  # lane loop: month step
+    """Advance w[g]'s paths to month t: state, trackers and the month's outcomes (the
+    processes and the accounts of :func:`month_step` as two lane loops)."""
+    for lane in range(lanes):  # lane loop: processes
+        state, drivers = advance_processes(
+            load13(w, g, CD, lane), load19(w, g, CP, lane), load13(w, g, ST, lane),
+            load6(w, g, ZS, lane),
+        )  # fmt: skip
+        store13(w, g, ST, lane, state)
+        w[g, DR, lane] = drivers[0]
+        w[g, DR + 1, lane] = drivers[1]
+    for lane in range(lanes):  # lane loop: accounts
         company = load12(w, g, CC, lane)
-        state, outcomes = month_step(
+        state, outcomes = month_accounts(
             t, load13(w, g, CD, lane), load19(w, g, CP, lane), company,
-            load13(w, g, ST, lane), load6(w, g, ZS, lane),
+            load13(w, g, ST, lane), (w[g, DR, lane], w[g, DR + 1, lane]),
         )  # fmt: skip
         store13(w, g, ST, lane, state)
         store7(w, g, TR, lane, track(t, company, load7(w, g, TR, lane), outcomes))
