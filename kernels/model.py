@@ -6,7 +6,8 @@ arrays and no state of their own:
 - :func:`path_constants`: a path's inputs -> its per-path constants (three tuples);
 - :func:`initial_state`: month 0 (spec steps 10 and 13 at t = 0);
 - :func:`draw_shocks`: month t's five correlated shocks and the jump uniform;
-- :func:`month_step`: one month, spec steps 1-18 -> the new state and nine outcomes;
+- :func:`month_step`: one month, spec steps 1-18 -> the new state and nine outcomes
+  (:func:`advance_processes`, the random processes, then :func:`month_accounts`);
 - :func:`track`: the per-path trackers (NPV, cumulative profit, event months), and
   :func:`finish`, the per-path outcomes.
 
@@ -37,7 +38,7 @@ from numba import types
 from numba.core.extending import intrinsic
 
 from .distributions import _hermite_table, inverse_cdf_from_normal
-from .elementary import exp, log
+from .elementary import exp, fma, log
 from .layout import (
     CONSTANT,
     DAYS_PER_MONTH,
@@ -51,7 +52,6 @@ from .layout import (
     NORMAL,
     TABLE,
 )
-from .elementary import fma
 from .processes import (
     gbm_advance,
     gbm_coefficients,

@@ -16,11 +16,11 @@ import numba
 #: CPU dispatchers of every shared building block, in definition order.
 DEVICE_FUNCTIONS: list = []
 
-#: Floating-point freedoms of every CPU kernel: none. Strict IEEE float64, so a result is
-#: the same bits on any x86-64 or ARM CPU numba compiles for. {"contract"} (fusing a
-#: multiply and an add into one FMA) measured within the noise of strict here (0-10 %
-#: faster) but would make results depend on whether the CPU has FMA instructions, and
-#: so differ between the workers of a mixed cluster (docs/engine.md, "Floating point").
+#: Floating-point freedoms of every CPU kernel: none. The fused multiply-adds the kernels
+#: use are explicit (kernels.elementary.fma, rounded once by definition), so a result is
+#: the same bits on any CPU numba compiles for; {"contract"} would let LLVM fuse some
+#: products and not others depending on the CPU, so the workers of a mixed cluster
+#: could differ (docs/engine.md, "Floating point").
 FASTMATH = False
 
 

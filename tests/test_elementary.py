@@ -91,10 +91,10 @@ def test_fma_rounds_once_and_the_simulator_body_gives_the_same_bits():
     a, b = rng.normal(size=n) * scale, rng.normal(size=n)
     c = -a * b * (1.0 + rng.normal(size=n) * 1e-9)  # a * b + c cancels: rounding shows
     got = _fma_many(a, b, c)
-    exact = [float(Fraction(x) * Fraction(y) + Fraction(z)) for x, y, z in zip(a, b, c)]
+    exact = [float(Fraction(x) * Fraction(y) + Fraction(z)) for x, y, z in zip(a, b, c, strict=True)]
     np.testing.assert_array_equal(got, exact)
     assert not np.array_equal(got, a * b + c)  # two roundings differ from one
-    simulated = [_fma_simulator(x, y, z) for x, y, z in zip(a, b, c)]
+    simulated = [_fma_simulator(x, y, z) for x, y, z in zip(a, b, c, strict=True)]
     np.testing.assert_array_equal(simulated, got)
     edges = np.array([[1e308, 10.0, -1e308], [np.inf, 0.0, 1.0], [np.nan, 1.0, 1.0],
                       [-0.0, 1.0, 0.0], [1.0, 1.0, -1.0]])  # fmt: skip
