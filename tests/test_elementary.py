@@ -91,7 +91,8 @@ def test_fma_rounds_once_and_the_simulator_body_gives_the_same_bits():
     a, b = rng.normal(size=n) * scale, rng.normal(size=n)
     c = -a * b * (1.0 + rng.normal(size=n) * 1e-9)  # a * b + c cancels: rounding shows
     got = _fma_many(a, b, c)
-    exact = [float(Fraction(x) * Fraction(y) + Fraction(z)) for x, y, z in zip(a, b, c, strict=True)]
+    triples = zip(a, b, c, strict=True)
+    exact = [float(Fraction(x) * Fraction(y) + Fraction(z)) for x, y, z in triples]
     np.testing.assert_array_equal(got, exact)
     assert not np.array_equal(got, a * b + c)  # two roundings differ from one
     simulated = [_fma_simulator(x, y, z) for x, y, z in zip(a, b, c, strict=True)]
