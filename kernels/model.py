@@ -62,7 +62,15 @@ from .processes import (
     logit,
     logit_ar1_step,
 )
-from .rng import CENTRAL, draw_block, normal, normal_central, normal_tail, uniform
+from .rng import (
+    CENTRAL,
+    draw_block,
+    normal,
+    normal_central,
+    normal_of_uniform,
+    normal_tail,
+    uniform,
+)
 from .sketch import N_BUCKETS, bucket, exact_add
 from .target import FASTMATH, device
 
@@ -265,11 +273,12 @@ def correlate(chol, r0, r1, r2, r3, r4):
 def draw_shocks(k0, k1, path, t, antithetic, chol):
     """Month t's five correlated shocks and the jump uniform (spec: Random streams);
     ``chol`` is the lower Cholesky factor of shock_correlation, row by row."""
-    w0, w1, w2, w3 = draw_block(k0, k1, path, t, 0, antithetic)
-    v0, v1, _, _ = draw_block(k0, k1, path, t, 1, antithetic)
-    z0, z1, z2, z3, z4 = correlate(chol, normal(w0), normal(w1), normal(w2), normal(w3),
-                                   normal(v0))  # fmt: skip
-    return z0, z1, z2, z3, z4, uniform(v1)
+    u0, u1, u2, u3, u4, v = shock_uniforms(k0, k1, path, t, antithetic)
+    z0, z1, z2, z3, z4 = correlate(
+        chol, normal_of_uniform(u0), normal_of_uniform(u1), normal_of_uniform(u2),
+        normal_of_uniform(u3), normal_of_uniform(u4),
+    )  # fmt: skip
+    return z0, z1, z2, z3, z4, v
 
 
 @device(inline=True)

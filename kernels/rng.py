@@ -106,51 +106,50 @@ def uniform(w):
 
 
 @device(inline=True)
+def _horner7(x, c7, c6, c5, c4, c3, c2, c1, c0):
+    """c7 x**7 + ... + c1 x + c0 by Horner's rule with fused multiply-adds: AS 241's
+    polynomials are all of degree 7."""
+    p = fma(c7, x, c6)
+    p = fma(p, x, c5)
+    p = fma(p, x, c4)
+    p = fma(p, x, c3)
+    p = fma(p, x, c2)
+    p = fma(p, x, c1)
+    return fma(p, x, c0)
+
+
+@device(inline=True)
 def _as241_central(q):
-    """AS 241's rational function for |q| <= 0.425 (q = p - 0.5): (numerator, denominator),
-    each by Horner's rule with fused multiply-adds."""
+    """AS 241's rational function for |q| <= 0.425 (q = p - 0.5): (numerator, denominator)."""
     r = 0.180625 - q * q
-    num = 2.5090809287301226727e3
-    num = fma(num, r, 3.3430575583588128105e4)
-    num = fma(num, r, 6.7265770927008700853e4)
-    num = fma(num, r, 4.5921953931549871457e4)
-    num = fma(num, r, 1.3731693765509461125e4)
-    num = fma(num, r, 1.9715909503065514427e3)
-    num = fma(num, r, 1.3314166789178437745e2)
-    num = fma(num, r, 3.3871328727963666080e0)
-    den = 5.2264952788528545610e3
-    den = fma(den, r, 2.8729085735721942674e4)
-    den = fma(den, r, 3.9307895800092710610e4)
-    den = fma(den, r, 2.1213794301586595867e4)
-    den = fma(den, r, 5.3941960214247511077e3)
-    den = fma(den, r, 6.8718700749205790830e2)
-    den = fma(den, r, 4.2313330701600911252e1)
-    den = fma(den, r, 1.0)
+    num = _horner7(
+        r, 2.5090809287301226727e3, 3.3430575583588128105e4, 6.7265770927008700853e4,
+        4.5921953931549871457e4, 1.3731693765509461125e4, 1.9715909503065514427e3,
+        1.3314166789178437745e2, 3.3871328727963666080e0,
+    )
+    den = _horner7(
+        r, 5.2264952788528545610e3, 2.8729085735721942674e4, 3.9307895800092710610e4,
+        2.1213794301586595867e4, 5.3941960214247511077e3, 6.8718700749205790830e2,
+        4.2313330701600911252e1, 1.0,
+    )
     return num * q, den
 
 
 @device(inline=True)
 def _as241_near(t):
     """AS 241's rational function for 1.6 <= t = sqrt(-log(min(p, 1 - p))) <= 5: the only
-    tail a 32-bit uniform reaches (t <= 4.79). Unsigned (numerator, denominator), each by
-    Horner's rule with fused multiply-adds."""
+    tail a 32-bit uniform reaches (t <= 4.79). Unsigned (numerator, denominator)."""
     s = t - 1.6
-    num = 7.74545014278341407640e-4
-    num = fma(num, s, 2.27238449892691845833e-2)
-    num = fma(num, s, 2.41780725177450611770e-1)
-    num = fma(num, s, 1.27045825245236838258e0)
-    num = fma(num, s, 3.64784832476320460504e0)
-    num = fma(num, s, 5.76949722146069140550e0)
-    num = fma(num, s, 4.63033784615654529590e0)
-    num = fma(num, s, 1.42343711074968357734e0)
-    den = 1.05075007164441684324e-9
-    den = fma(den, s, 5.47593808499534494600e-4)
-    den = fma(den, s, 1.51986665636164571966e-2)
-    den = fma(den, s, 1.48103976427480074590e-1)
-    den = fma(den, s, 6.89767334985100004550e-1)
-    den = fma(den, s, 1.67638483018380384940e0)
-    den = fma(den, s, 2.05319162663775882187e0)
-    den = fma(den, s, 1.0)
+    num = _horner7(
+        s, 7.74545014278341407640e-4, 2.27238449892691845833e-2, 2.41780725177450611770e-1,
+        1.27045825245236838258e0, 3.64784832476320460504e0, 5.76949722146069140550e0,
+        4.63033784615654529590e0, 1.42343711074968357734e0,
+    )
+    den = _horner7(
+        s, 1.05075007164441684324e-9, 5.47593808499534494600e-4, 1.51986665636164571966e-2,
+        1.48103976427480074590e-1, 6.89767334985100004550e-1, 1.67638483018380384940e0,
+        2.05319162663775882187e0, 1.0,
+    )
     return num, den
 
 
@@ -232,7 +231,12 @@ def normal(w):
     kernel's shocks) divides the same numerator by the same denominator: the same
     bits.
     """
-    p = uniform(w)
+    return normal_of_uniform(uniform(w))
+
+
+@device(inline=True)
+def normal_of_uniform(p):
+    """:func:`normal` of the uniform ``p`` of a word."""
     num_c, den_c = normal_central(p)
     num_t, den_t = normal_tail(p)
     central = abs(p - 0.5) <= CENTRAL
