@@ -20,6 +20,7 @@ Exact sums
 
 import math
 
+import numba
 import numpy as np
 
 from .elementary import float_bits
@@ -88,6 +89,25 @@ def exact_add(acc, x):
     acc[window] += part0
     acc[window + 1] += part1
     acc[window + 2] += part2
+
+
+@numba.njit(nogil=True, cache=True)
+def fold_counts(total, counts):
+    """total += counts, then counts = 0: both flat, ``total`` int64 and ``counts`` the
+    uint32 counts a worker keeps. A sketch is mostly empty cells (each month's values
+    fill a few hundred of its 17922 buckets), so only cache lines of 16 cells holding a
+    nonzero count are written: numpy's casting add wrote every cell of both (0.17 s of a
+    1e6-path run on two threads), and a test per cell mispredicts."""
+    n = counts.shape[0]
+    for start in range(0, n, 16):
+        stop = min(start + 16, n)
+        nonzero = np.uint32(0)
+        for i in range(start, stop):
+            nonzero |= counts[i]
+        if nonzero != 0:
+            for i in range(start, stop):
+                total[i] += np.int64(counts[i])
+                counts[i] = 0
 
 
 def bucket_bounds() -> tuple[np.ndarray, np.ndarray]:

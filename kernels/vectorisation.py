@@ -85,7 +85,6 @@ def _reductions(shift, init, reps, horizon, sketch, sums):
     work = np.empty((GROUPS, N_ROWS, ROW))
     work[:] = init
     dev = np.zeros((2 * N_MONTHLY, LANES))
-    part = np.zeros(8)
     slots = np.zeros((N_MONTHLY, LANES), dtype=np.uint64)
     flat = sketch.reshape(-1)
     profitable = 0
@@ -93,7 +92,7 @@ def _reductions(shift, init, reps, horizon, sketch, sums):
         t = r % horizon + 1
         for g in range(GROUPS):
             profitable += model._reduce_group(t, horizon, LANES, shift, work, g, flat, dev,
-                                              part, slots, sums)  # fmt: skip
+                                              slots, sums)  # fmt: skip
     return profitable
 
 

@@ -949,3 +949,37 @@ def test_sums_beyond_double_precision_are_a_floating_point_error(backend):
     s = Scenario(horizon_months=3, users_0=1e300, user_ceiling=1e301)
     with pytest.raises(FloatingPointError, match="beyond double precision"):
         simulate(s, 128, backend=backend, progress=False)
+
+
+def test_fold_counts_adds_only_nonzero_cells_and_clears_them():
+    counts = np.zeros(1000, dtype=np.uint32)
+    counts[[3, 500, 999]] = [7, 2**32 - 1, 1]
+    total = np.full(1000, 5, dtype=np.int64)
+    sketch.fold_counts(total, counts)
+    expect = np.full(1000, 5, dtype=np.int64)
+    expect[[3, 500, 999]] += [7, 2**32 - 1, 1]
+    np.testing.assert_array_equal(total, expect)
+    assert not counts.any()
+
+
+def test_folding_the_worker_counts_mid_run_changes_no_count():
+    # The numba backend folds its uint32 counts into int64 totals before they could wrap;
+    # a fold between chunks must leave the totals as one fold at the end would.
+    from montecarlo.backends.numba import NumbaBackend
+    from montecarlo.backends.plan import Plan
+
+    plan = Plan(Scenario.preset("api-startup"), 3, False)
+    shift = np.zeros((len(MONTHLY_NAMES), plan.horizon))
+    totals = []
+    for fold_between in (False, True):
+        backend = NumbaBackend(plan, shift)
+        try:
+            for first in (0, 256):
+                backend.run(first, 256, keep_per_path=False, keep_inputs=False, keep_monthly=False)
+                if fold_between:
+                    backend._fold()
+            totals.append(backend.reductions(512).counts.copy())
+        finally:
+            backend.close()
+    assert totals[0].sum() == 512 * len(MONTHLY_NAMES) * plan.horizon
+    np.testing.assert_array_equal(totals[0], totals[1])

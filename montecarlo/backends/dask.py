@@ -36,7 +36,7 @@ from kernels import model, sketch
 from kernels.layout import N_INPUTS, N_MONTHLY, N_PATH
 
 from .numba import TASK_PATHS as _NUMBA_TASK_PATHS
-from .plan import NO_MASK, NO_VALUES, Plan, Reductions, SimulationError
+from .plan import NO_MASK, NO_VALUES, Plan, Reductions, SimulationError, zeroed
 
 #: Most paths in one task. Besides its paths, a task costs ~0.12-0.15 s of CPU time at a
 #: 60-month horizon (a fresh 39 MB sketch, finding its nonzero cells, one merge, moving
@@ -151,7 +151,7 @@ def run_task(
     else:
         values, mask = plan.chunk_inputs(first, n)
     has_given = bool(mask.any())
-    counts = np.zeros((N_MONTHLY, T, sketch.N_BUCKETS), dtype=np.uint32)
+    counts = zeroed((N_MONTHLY, T, sketch.N_BUCKETS), np.uint32)
     sums = np.zeros((2, N_MONTHLY, T, sketch.ACCUMULATOR_WINDOWS), dtype=np.int64)
     profitable = np.zeros(T, dtype=np.int64)
     ruin = np.zeros(T + 2, dtype=np.int64)

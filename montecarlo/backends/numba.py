@@ -18,7 +18,7 @@ import numpy as np
 from kernels import model, sketch
 from kernels.layout import N_INPUTS, N_MONTHLY, N_PATH
 
-from .plan import Plan, Reductions
+from .plan import Plan, Reductions, zeroed
 
 #: Paths in one work item (a multiple of the kernel's LANES).
 TASK_PATHS = 4 * model.BLOCK
@@ -36,7 +36,7 @@ class NumbaBackend:
         self.workers = max(1, numba.get_num_threads())
         T = plan.horizon
         w = self.workers
-        self.sketch = np.zeros((w, N_MONTHLY, T, sketch.N_BUCKETS), dtype=np.uint32)
+        self.sketch = zeroed((w, N_MONTHLY, T, sketch.N_BUCKETS), np.uint32)
         self.sums = np.zeros((w, 2, N_MONTHLY, T, sketch.ACCUMULATOR_WINDOWS), dtype=np.int64)
         self.profitable = np.zeros((w, T), dtype=np.int64)
         self.ruin = np.zeros((w, T + 2), dtype=np.int64)
@@ -103,9 +103,21 @@ class NumbaBackend:
 
     def _fold(self):
         """Add the per-worker uint32 sketch counts into the int64 totals, in place."""
-        for w in range(self.workers):
-            np.add(self.counts, self.sketch[w], out=self.counts, casting="unsafe")
-            self.sketch[w] = 0
+        # Each thread folds every worker's counts of its own slice of the cells.
+        total = self.counts.reshape(-1)
+        counts = self.sketch.reshape(self.workers, -1)
+        edges = np.linspace(0, total.size, self.workers + 1).astype(np.int64)
+
+        def fold(lo: int, hi: int):
+            for w in range(self.workers):
+                sketch.fold_counts(total[lo:hi], counts[w, lo:hi])
+
+        # A pool of its own: the engine may have closed the run's pool before it asks for
+        # the reductions.
+        with ThreadPoolExecutor(self.workers) as pool:
+            tasks = [pool.submit(fold, edges[k], edges[k + 1]) for k in range(self.workers)]
+            for task in tasks:
+                task.result()
         self.unfolded = 0
 
     def reductions(self, n_paths: int) -> Reductions:
