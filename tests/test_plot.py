@@ -280,6 +280,25 @@ def test_each_chart_refuses_a_result_of_the_wrong_kind(ds, tornado, indices, swe
 # --- figures and imports --------------------------------------------------------------------
 
 
+def test_every_chart_draws_on_the_axes_it_is_given(ds, tornado, indices, swept):
+    charts = [
+        lambda ax: plot.fan(ds, "cash", ax=ax),
+        lambda ax: plot.risk_over_time(ds, ax=ax),
+        lambda ax: plot.event_months(ds, "ruin_month", ax=ax),
+        lambda ax: plot.npv(ds, ax=ax),
+        lambda ax: plot.probabilities(ds, ax=ax),
+        lambda ax: plot.rank_correlation(ds, ax=ax),
+        lambda ax: plot.tornado(tornado, ax=ax),
+        lambda ax: plot.sobol(indices, ax=ax),
+        lambda ax: plot.comparison(swept, ax=ax),
+    ]
+    for draw in charts:
+        fig = Figure()
+        left, right = fig.subplots(1, 2)
+        assert draw(right) is right
+        assert not left.has_data() and right.has_data()
+
+
 def test_without_ax_each_chart_makes_a_pyplot_figure(ds):
     ax = plot.npv(ds)
     try:
