@@ -33,9 +33,20 @@ from .engine import simulate, simulate_paths  # noqa: E402
 from .export import open_result  # noqa: E402
 from .scenario import Scenario, ScenarioError, Stress, presets  # noqa: E402
 
+
+def __getattr__(name: str):
+    # montecarlo.plot imports matplotlib (a few tenths of a second): loaded on first use,
+    # so `import montecarlo` (and the CLI's start) stays without it.
+    if name == "plot":
+        import importlib  # not `from . import plot`: its hasattr check would recurse into here
+
+        return importlib.import_module(".plot", __name__)
+    raise AttributeError(f"module 'montecarlo' has no attribute {name!r}")
+
+
 __all__ = [
     "PERT", "Beta", "Constant", "Correlation", "Discrete", "Empirical", "Gamma", "LogNormal",
     "Normal", "Scenario", "ScenarioError", "Stress", "Triangular", "TruncatedNormal", "Uniform",
-    "break_even_price", "compare", "export", "open_result", "presets", "sensitivity",
+    "break_even_price", "compare", "export", "open_result", "plot", "presets", "sensitivity",
     "simulate", "simulate_paths", "sweep", "__version__",
 ]  # fmt: skip

@@ -1,10 +1,11 @@
 """The HTML report: one self-contained page of charts and tables for a simulate() result.
 
-Charts are drawn with matplotlib on :class:`matplotlib.figure.Figure` objects
-(no pyplot, no GUI backend) and embedded as base64 PNG ``data:`` URIs; styles
-are inline and fonts are the reader's own, so the page loads nothing and
-views offline. Its Content-Security-Policy forbids loading anything but
-those embedded images. Every piece of text from the Dataset is escaped.
+Charts are drawn by :mod:`montecarlo.plot`'s functions (no second copy of
+any chart here) on :class:`matplotlib.figure.Figure` objects (no pyplot, no
+GUI backend) and embedded as base64 PNG ``data:`` URIs; styles are inline
+and fonts are the reader's own, so the page loads nothing and views offline.
+Its Content-Security-Policy forbids loading anything but those embedded
+images. Every piece of text from the Dataset is escaped.
 What each chart shows and how to read it: docs/exports.md.
 """
 
@@ -20,11 +21,9 @@ from pathlib import Path
 
 import numpy as np
 import xarray as xr
-from matplotlib.colors import to_rgb
 from matplotlib.figure import Figure
-from matplotlib.ticker import FuncFormatter, MaxNLocator, PercentFormatter
 
-from . import risk
+from . import plot, risk
 from .export import atomic_path
 
 #: Fan charts: (variable, title).
@@ -34,12 +33,7 @@ FANS = (
     ("revenue", "Revenue per month"),
     ("cost_per_mtok", "Inference cost per 1e6 tokens served"),
 )
-#: Most inputs shown in a tornado or rank-correlation chart.
-MAX_INPUTS = 15
 DPI = 100
-BLUE, RED, GREEN, ORANGE, GREY = "#1f5f9e", "#c0392b", "#1e8449", "#d35400", "#7f8c8d"
-#: Fan bands run from this (outermost) to that (innermost).
-BAND_LIGHT, BAND_DARK = "#dce8f4", "#7ba7d3"
 _NO_PATHS = (
     "This result holds no per-path outcomes (it was simulated with keep_paths=False, or "
     "had too many paths to keep them), so this chart is left out. Rerun with "
@@ -54,14 +48,7 @@ def _e(text) -> str:
     return html.escape(str(text), quote=True)
 
 
-def _si(x: float) -> str:
-    """A number in 3 significant digits with k / m / bn / tn, e.g. ``-12.7 m``."""
-    if x is None or not math.isfinite(x):
-        return "n/a"
-    for scale, suffix in ((1e12, " tn"), (1e9, " bn"), (1e6, " m"), (1e3, " k")):
-        if abs(x) >= scale:
-            return f"{x / scale:.3g}{suffix}"
-    return f"{x:.3g}"
+_si = plot.si
 
 
 def _value(x: float, units: str) -> str:
@@ -74,19 +61,6 @@ def _value(x: float, units: str) -> str:
     if units == "month":
         return f"{x:.3g}"
     return _si(x)
-
-
-def _whiskers(estimate, low, high) -> np.ndarray:
-    """Error-bar lengths below and above, never negative: risk.wilson_interval's interval
-    of p = 0 starts a rounding error above 0 (about 2e-19), just past its estimate."""
-    below = np.nan_to_num(estimate - low, nan=0.0)
-    above = np.nan_to_num(high - estimate, nan=0.0)
-    return np.clip(np.stack([below, above]), 0.0, None)
-
-
-def _money_axis(ax, axis: str = "y") -> None:
-    target = ax.yaxis if axis == "y" else ax.xaxis
-    target.set_major_formatter(FuncFormatter(lambda v, _: _si(v)))
 
 
 # --- figures -------------------------------------------------------------------------------
@@ -118,42 +92,9 @@ def _img(fig: Figure, alt: str, caption: str = "") -> str:
 
 
 def _fan(ds: xr.Dataset, name: str, title: str) -> str:
-    var = ds[name]
-    units = str(var.attrs.get("units", ""))
-    month = ds["month"].values
-    levels = [float(q) for q in ds["quantile"].values]
     fig, (ax,) = _figure(6.4, 3.5)
-    pairs = [
-        (q, next(p for p in levels if math.isclose(p, 1 - q)))
-        for q in levels
-        if q < 0.5 and any(math.isclose(p, 1 - q) for p in levels)
-    ]
-    light, dark = np.array(to_rgb(BAND_LIGHT)), np.array(to_rgb(BAND_DARK))
-    for i, (lo, hi) in enumerate(pairs):  # outermost first, each inner band drawn darker on top
-        shade = i / max(len(pairs) - 1, 1)
-        ax.fill_between(
-            month,
-            var.sel(quantile=lo).values,
-            var.sel(quantile=hi).values,
-            color=tuple((1 - shade) * light + shade * dark),
-            linewidth=0,
-            label=f"{100 * lo:g}-{100 * hi:g} % of paths",
-        )
-    median = [q for q in levels if math.isclose(q, 0.5)]
-    if median:
-        ax.plot(month, var.sel(quantile=median[0]).values, color="#123b66", lw=1.8, label="median")
-    if f"{name}_mean" in ds:
-        ax.plot(month, ds[f"{name}_mean"].values, color=ORANGE, lw=1.2, ls="--", label="mean")
-    low = float(var.min())
-    if low < 0 < float(var.max()):
-        ax.axhline(0, color="0.2", lw=0.8)
-    ax.set_title(f"{title} ({units})", fontsize=10)
-    ax.set_xlabel("month", fontsize=8)
-    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-    _money_axis(ax)
-    ax.legend(
-        fontsize=7, loc="upper right" if name == "cost_per_mtok" else "upper left", frameon=False
-    )
+    plot.fan(ds, name, ax=ax, title=title)
+    pairs = plot.band_pairs(ds["quantile"].values)
     widths = ", ".join(f"{100 * (hi - lo):g}" for lo, hi in pairs)
     bands = (
         f"the bands hold the central {widths} % of paths each month (darker: nearer the middle)"
@@ -168,23 +109,8 @@ def _fan(ds: xr.Dataset, name: str, title: str) -> str:
 
 
 def _risk_over_time(ds: xr.Dataset) -> str:
-    n = int(ds.attrs["n_paths"])
-    month = ds["month"].values
     fig, (ax,) = _figure(8.0, 3.4)
-    for name, color, label in (
-        ("p_ruined", RED, "P(ruined: cash has gone below 0 by month t)"),
-        ("p_profitable", GREEN, "P(operating profit > 0 in month t)"),
-    ):
-        p = ds[name].values
-        band = np.array([risk.wilson_interval(float(v), n) for v in p])
-        ax.fill_between(month, band[:, 0], band[:, 1], color=color, alpha=0.2, linewidth=0)
-        ax.plot(month, p, color=color, lw=1.8, label=label)
-    ax.set_ylim(0, 1)
-    ax.yaxis.set_major_formatter(PercentFormatter(1.0))
-    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-    ax.set_xlabel("month", fontsize=8)
-    ax.set_title("Ruin and profitability over time", fontsize=10)
-    ax.legend(fontsize=8, loc="best", frameon=False)
+    plot.risk_over_time(ds, ax=ax)
     return _img(
         fig,
         "ruin probability and probability of an operating profit by month",
@@ -196,28 +122,11 @@ def _risk_over_time(ds: xr.Dataset) -> str:
 
 def _timing(ds: xr.Dataset) -> str:
     T = int(ds.attrs["horizon_months"])
-    n = ds.sizes["path"]
     fig, axes = _figure(9.6, 3.3, ncols=2)
     shares = []
-    for ax, name, title, color in (
-        (axes[0], "first_profit_month", "First month with operating profit > 0", GREEN),
-        (axes[1], "ruin_month", "Runway: first month with cash below 0", RED),
-    ):
-        values = ds[name].values.astype(np.int64)
-        never = int(ds[name].attrs.get("never", T + 1))
-        counts = np.bincount(np.clip(values, 0, never), minlength=never + 1) / n
-        share_never = float(counts[never])
-        shares.append(share_never)
-        ax.bar(np.arange(1, never), counts[1:never], color=color, width=0.85)
-        ax.bar([never + 1], [share_never], color=GREY, width=0.85)
-        ticks = [
-            int(t) for t in MaxNLocator(integer=True, nbins=6).tick_values(1, T) if 1 <= t <= T
-        ]
-        ax.set_xticks([*ticks, never + 1], [*map(str, ticks), "never"])
-        ax.yaxis.set_major_formatter(PercentFormatter(1.0))
-        ax.set_xlabel("month", fontsize=8)
-        ax.set_ylabel("share of paths", fontsize=8)
-        ax.set_title(f"{title}\nnever within {T} months: {100 * share_never:.1f} %", fontsize=9)
+    for ax, event in zip(axes, ("first_profit_month", "ruin_month"), strict=True):
+        plot.event_months(ds, event, ax=ax)
+        shares.append(float(np.mean(ds[event].values > T)))
     return _img(
         fig,
         "distribution of the first profitable month and of the runway",
@@ -231,26 +140,10 @@ def _npv(ds: xr.Dataset) -> str:
     npv = ds["npv"].values
     units = str(ds["npv"].attrs.get("units", "USD"))
     var95 = risk.value_at_risk(npv, 0.95)[0]
-    cvar95 = risk.expected_shortfall(npv, 0.95)[0]
-    median = float(np.median(npv))
-    lo, hi = np.quantile(npv, [0.005, 0.995])
-    lo = min(lo, -cvar95)
-    if not hi > lo:
-        lo, hi = lo - 1, hi + 1
-    outside = int(np.sum((npv < lo) | (npv > hi)))
     fig, (ax,) = _figure(8.0, 3.6)
-    ax.hist(npv[(npv >= lo) & (npv <= hi)], bins=60, range=(lo, hi), color=BLUE, alpha=0.85)
-    ax.axvspan(lo, -var95, color=RED, alpha=0.08, linewidth=0)
-    ax.axvline(-var95, color=ORANGE, lw=1.6, ls="--", label=f"VaR 95 %: loss {_si(var95)}")
-    ax.axvline(-cvar95, color=RED, lw=1.6, label=f"CVaR 95 %: mean loss {_si(cvar95)}")
-    ax.axvline(median, color="0.15", lw=1.0, ls=":", label=f"median NPV {_si(median)}")
-    if lo < 0 < hi:
-        ax.axvline(0, color="0.2", lw=0.8)
-    _money_axis(ax, "x")
-    ax.set_xlabel(f"net present value ({units})", fontsize=8)
-    ax.set_ylabel("paths", fontsize=8)
-    ax.set_title("Net present value of the cash flows", fontsize=10)
-    ax.legend(fontsize=8, loc="upper right", frameon=False)
+    plot.npv(ds, ax=ax, level=0.95)
+    lo, hi = ax.get_xlim()  # the chart's window: the central 99 % of paths and the CVaR line
+    outside = int(np.sum((npv < lo) | (npv > hi)))
     return _img(
         fig,
         "histogram of net present value with VaR and CVaR at 95 %",
@@ -263,27 +156,11 @@ def _npv(ds: xr.Dataset) -> str:
 
 def _tornado(tornado: xr.Dataset) -> str:
     attrs = tornado.attrs
-    baseline = float(attrs.get("baseline", np.nan))
     low, high = float(attrs.get("low", 0.1)), float(attrs.get("high", 0.9))
-    units = str(attrs.get("metric_units", ""))
     meaning = str(attrs.get("metric_meaning", attrs.get("metric", "metric")))
-    order = np.argsort(-np.abs(np.nan_to_num(tornado["swing"].values)), kind="stable")
-    order = order[:MAX_INPUTS]
-    names = [str(tornado["input"].values[i]) for i in order]
-    m_low = tornado["metric_low"].values[order]
-    m_high = tornado["metric_high"].values[order]
-    y = np.arange(len(order))[::-1]
-    fig, (ax,) = _figure(8.0, 1.2 + 0.32 * len(order))
-    ax.barh(y, m_low - baseline, left=baseline, color=RED, height=0.7,
-            label=f"input at its {100 * low:g}th percentile")  # fmt: skip
-    ax.barh(y, m_high - baseline, left=baseline, color=GREEN, height=0.7,
-            label=f"input at its {100 * high:g}th percentile")  # fmt: skip
-    ax.axvline(baseline, color="0.2", lw=1.0)
-    ax.set_yticks(y, names, fontsize=8)
-    _money_axis(ax, "x")
-    ax.set_xlabel(f"{meaning} ({units}); vertical line: baseline {_si(baseline)}", fontsize=8)
-    ax.set_title(f"Tornado: swing of {meaning} by input", fontsize=10)
-    ax.legend(fontsize=7, loc="lower right", frameon=False)
+    shown = min(tornado.sizes["input"], plot.MAX_INPUTS)
+    fig, (ax,) = _figure(8.0, 1.2 + 0.32 * shown)
+    plot.tornado(tornado, ax=ax)
     return _img(
         fig,
         f"tornado chart of {meaning}",
@@ -326,28 +203,12 @@ def _tornado_table(tornado: xr.Dataset) -> str:
 
 
 def _rank_correlation(ds: xr.Dataset) -> str:
-    from .sensitivity import rank_correlation
-
+    fig, (ax,) = _figure(8.0, 3.0)
     try:
-        rc = rank_correlation(ds, outcomes=["npv"]).sel(outcome="npv")
+        plot.rank_correlation(ds, ax=ax, outcome="npv")
     except ValueError as err:  # no uncertain input, too few paths
         return f'<p class="note">No sensitivity chart: {_e(err)}</p>'
-    est = rc["estimate"].values
-    order = np.argsort(-np.abs(np.nan_to_num(est)), kind="stable")[:MAX_INPUTS]
-    names = [str(rc["input"].values[i]) for i in order]
-    e = est[order]
-    lo, hi = rc["ci_low"].values[order], rc["ci_high"].values[order]
-    y = np.arange(len(order))[::-1]
-    fig, (ax,) = _figure(8.0, 1.2 + 0.32 * len(order))
-    ax.barh(y, e, color=[GREEN if v > 0 else RED for v in e], height=0.7)
-    whiskers = _whiskers(e, lo, hi)
-    ax.errorbar(e, y, xerr=whiskers, fmt="none", ecolor="0.2", elinewidth=0.9, capsize=2)
-    ax.axvline(0, color="0.2", lw=0.8)
-    reach = float(np.nanmax(np.abs(np.concatenate([lo, hi, [0.1]]))))
-    ax.set_xlim(-min(1.0, 1.1 * reach), min(1.0, 1.1 * reach))
-    ax.set_yticks(y, names, fontsize=8)
-    ax.set_xlabel("Spearman rank correlation with NPV (95 % interval)", fontsize=8)
-    ax.set_title("Which inputs go with a higher or lower NPV", fontsize=10)
+    fig.set_size_inches(8.0, 1.2 + 0.32 * len(ax.get_yticks()))  # one row per input drawn
     return _img(
         fig,
         "rank correlations of the inputs with NPV",
@@ -359,19 +220,11 @@ def _rank_correlation(ds: xr.Dataset) -> str:
 
 
 def _summary_chart(summary: xr.Dataset) -> str:
-    rows = [i for i, u in enumerate(summary["units"].values) if str(u) == "1"]
+    rows = sum(str(u) == "1" for u in summary["units"].values)
     if not rows:
         return ""
-    names = [str(summary["metric"].values[i]) for i in rows]
-    est = summary["estimate"].values[rows]
-    lo, hi = summary["ci_low"].values[rows], summary["ci_high"].values[rows]
-    y = np.arange(len(rows))[::-1]
-    fig, (ax,) = _figure(8.0, 0.9 + 0.3 * len(rows))
-    ax.errorbar(est, y, xerr=_whiskers(est, lo, hi), fmt="o", color=BLUE, ms=4, capsize=3)
-    ax.set_yticks(y, names, fontsize=8)
-    ax.set_xlim(-0.02, 1.02)
-    ax.xaxis.set_major_formatter(PercentFormatter(1.0))
-    ax.set_title("Probabilities with their 95 % intervals", fontsize=10)
+    fig, (ax,) = _figure(8.0, 0.9 + 0.3 * rows)
+    plot.probabilities(summary, ax=ax)
     return _img(
         fig,
         "probabilities of the risk summary with 95 % intervals",
