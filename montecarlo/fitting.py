@@ -351,24 +351,29 @@ def _quantile_matched(x: np.ndarray, name: str) -> _Fitted:
                        ranked=False)  # fmt: skip
     values = np.array(params(res.x))
     dist = law(*values)
-    # Jacobian of the quantiles with respect to (low, mode, high), by central differences.
-    width = values[2] - values[0]
+    # Jacobian of the quantiles in the search's coordinates w = (low, high, c), by central
+    # differences (one-sided where c sits at 0 or 1), then carried to (low, mode, high).
+    w, width = res.x, values[2] - values[0]
     jac = np.empty((QUANTILE_LEVELS.size, 3))
     for i in range(3):
-        step = np.zeros(3)
-        step[i] = _STEP * width
-        up, down = law(*(values + step)), law(*(values - step))
-        jac[:, i] = up.to_scipy().ppf(QUANTILE_LEVELS) - down.to_scipy().ppf(QUANTILE_LEVELS)
-        jac[:, i] /= 2 * step[i]
+        h = _STEP * (1.0 if i == 2 else width)
+        up, down = w.copy(), w.copy()
+        up[i] = min(w[i] + h, 1.0) if i == 2 else w[i] + h
+        down[i] = max(w[i] - h, 0.0) if i == 2 else w[i] - h
+        jac[:, i] = (quantiles(up) - quantiles(down)) / (up[i] - down[i])
     p = QUANTILE_LEVELS
     density = dist.to_scipy().pdf(dist.to_scipy().ppf(p))
     quantile_cov = (np.minimum.outer(p, p) - np.outer(p, p)) / (n * np.outer(density, density))
     bread = np.linalg.pinv(jac.T @ jac)
-    cov = bread @ jac.T @ quantile_cov @ jac @ bread
+    cov_w = bread @ jac.T @ quantile_cov @ jac @ bread
+    c = w[2]
+    carry = np.array([[1.0, 0.0, 0.0], [1.0 - c, c, width], [0.0, 1.0, 0.0]])
+    cov = carry @ cov_w @ carry.T
     note = ""
     edge = 1e-9 * (hi - lo)
-    if values[0] >= lo - gap - edge or values[2] <= hi + gap + edge:
-        note = "; the support is held at the data's edge: the standard errors understate"
+    if values[0] >= lo - gap - edge or values[2] <= hi + gap + edge or c in (0.0, 1.0):
+        note = "; an estimate is held at a bound (the data's edge, or mode = low or high): "
+        note += "the standard errors understate"
     status = "fitted (quantiles matched by least squares; not maximum likelihood)" + note
     return _Fitted(("low", "mode", "high"), values, np.sqrt(np.diag(cov)), dist, status)
 
@@ -797,7 +802,8 @@ def example_quotes() -> pd.Series:
 
     path = resources.files("montecarlo") / "data" / "gpu_rent_quotes_synthetic.csv"
     with resources.as_file(path) as file:
-        header = [line[1:].strip() for line in open(file) if line.startswith("#")]
+        with open(file, encoding="utf-8") as lines:
+            header = [line[1:].strip() for line in lines if line.startswith("#")]
         frame = pd.read_csv(file, comment="#", parse_dates=["month"])
     series = frame.set_index("month")["usd_per_gpu_hour"]
     series.name = "usd_per_gpu_hour (SYNTHETIC)"
