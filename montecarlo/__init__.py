@@ -31,11 +31,12 @@ from .distributions import (  # noqa: E402
 )
 from .engine import simulate, simulate_paths  # noqa: E402
 from .export import open_result  # noqa: E402
+from .optimization import optimize  # noqa: E402
 from .scenario import Scenario, ScenarioError, Stress, presets  # noqa: E402
 
 __all__ = [
     "PERT", "Beta", "Constant", "Correlation", "Discrete", "Empirical", "Gamma", "LogNormal",
     "Normal", "Scenario", "ScenarioError", "Stress", "Triangular", "TruncatedNormal", "Uniform",
-    "break_even_price", "compare", "export", "open_result", "presets", "sensitivity",
+    "break_even_price", "compare", "export", "open_result", "optimize", "presets", "sensitivity",
     "simulate", "simulate_paths", "sweep", "__version__",
 ]  # fmt: skip
