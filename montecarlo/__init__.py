@@ -32,6 +32,7 @@ from .distributions import (  # noqa: E402
 from .engine import simulate, simulate_paths  # noqa: E402
 from .export import open_result  # noqa: E402
 from .fitting import fit, fit_process  # noqa: E402
+from .optimization import optimize  # noqa: E402
 from .scenario import Scenario, ScenarioError, Stress, presets  # noqa: E402
 
 
@@ -48,6 +49,6 @@ def __getattr__(name: str):
 __all__ = [
     "PERT", "Beta", "Constant", "Correlation", "Discrete", "Empirical", "Gamma", "LogNormal",
     "Normal", "Scenario", "ScenarioError", "Stress", "Triangular", "TruncatedNormal", "Uniform",
-    "break_even_price", "compare", "export", "fit", "fit_process", "open_result", "plot",
-    "presets", "sensitivity", "simulate", "simulate_paths", "sweep", "__version__",
+    "break_even_price", "compare", "export", "fit", "fit_process", "open_result", "optimize",
+    "plot", "presets", "sensitivity", "simulate", "simulate_paths", "sweep", "__version__",
 ]  # fmt: skip

@@ -1,7 +1,7 @@
 """The command line: ``montecarlo <command>`` (docs/cli.md).
 
 Commands: ``run``, ``presets``, ``report``, ``compare``, ``sweep``,
-``sensitivity`` and ``bench``. A mistake a person can fix (a bad scenario
+``sensitivity``, ``optimize`` and ``bench``. A mistake a person can fix (a bad scenario
 file, an unknown preset, an output that cannot be written, an invalid option
 value the library refuses) prints one line ``montecarlo: error: ...`` to
 standard error and exits with status 2, before any simulation starts where it
@@ -35,6 +35,7 @@ import xarray as xr
 from . import __version__, budget, export
 from .compare import DIFFERENCED, compare, sweep
 from .engine import BACKENDS, simulate
+from .optimization import MAX_EVALUATIONS, METHODS, optimize
 from .scenario import Scenario, ScenarioError, presets
 from .sensitivity import METRICS, model_sobol, tornado
 
@@ -1118,6 +1119,175 @@ def sensitivity_cmd(scenario, method, metric, paths, seed, backend, horizon, out
     click.echo("\n".join(lines))
     table = ds.to_dataframe().reset_index()
     _write_all([(p, lambda p=p: _write_table(ds, table, p, method)) for p in outputs])
+
+
+#: Exit status of ``optimize`` when no evaluated decision meets the constraints.
+INFEASIBLE_EXIT = 3
+
+
+def _decision(text: str) -> tuple[str, tuple[float, float]]:
+    """``--decision FIELD=LOW:HIGH`` as (field, (low, high))."""
+    field, sep, bounds = text.partition("=")
+    low, colon, high = bounds.partition(":")
+    try:
+        if not (sep and colon and field.strip()):
+            raise ValueError
+        return field.strip(), (float(low.replace("_", "")), float(high.replace("_", "")))
+    except ValueError:
+        raise click.BadParameter(
+            f"expected FIELD=LOW:HIGH, e.g. subscription_price=10:60, got {text!r}",
+            param_hint="--decision",
+        ) from None
+
+
+def _constraint(text: str) -> tuple[str, tuple[str, float]]:
+    """``--constraint "METRIC<=BOUND"`` (or ``>=``) as (metric, (operator, bound))."""
+    found = re.fullmatch(r"(.+?)\s*(<=|>=)\s*(\S+)", text.strip())
+    try:
+        if not found:
+            raise ValueError
+        return found[1].strip(), (found[2], float(found[3].replace("_", "")))
+    except ValueError:
+        raise click.BadParameter(
+            f"expected METRIC<=BOUND or METRIC>=BOUND, e.g. \"p_ruined<=0.05\", got {text!r}",
+            param_hint="--constraint",
+        ) from None
+
+
+def optimization_lines(ds: xr.Dataset) -> list[str]:
+    """The decision, and the objective and constraints in and out of sample."""
+
+    def number(x: float, unit: str) -> str:
+        return f"{x:.2%}" if unit == "1" else f"{x:.6g}"
+
+    lines = [
+        f"{ds.attrs['sense']} {ds.attrs['objective']} for {ds.attrs['scenario_name']!r}: "
+        f"{ds.attrs['n_evaluations']} evaluations of {int(ds.attrs['n_paths']):,} paths "
+        f"(seed {ds.attrs['seed']}) in {ds.attrs['wall_time_s']:.1f} s; chosen decision "
+        f"re-evaluated on {int(ds.attrs['eval_paths']):,} fresh paths (seed "
+        f"{ds.attrs['eval_seed']})",
+        *_table(
+            ["decision", "value", "low", "high", "units"],
+            [[str(k), f"{ds.value.values[i]:.6g}", f"{ds.low.values[i]:g}",
+              f"{ds.high.values[i]:g}", str(ds.decision_units.values[i])]
+             for i, k in enumerate(ds.decision.values)],
+        ),
+        "",
+    ]  # fmt: skip
+    rows = []
+    for i, metric in enumerate(ds.metric.values):
+        unit = str(ds.units.values[i])
+        if ds.role.values[i] == "objective":
+            rule, met = ds.attrs["sense"], ""
+        else:
+            c = ds.sel(constraint=metric)
+            rule = f"{c.operator.item()} {number(float(c.bound), unit)}"
+            met = (
+                "yes, with confidence" if bool(c.met_with_confidence)
+                else "at the estimate only" if bool(c.met_at_estimate)
+                else "no"
+            )  # fmt: skip
+        rows.append([
+            str(metric), rule, number(float(ds.in_sample.values[i]), unit),
+            number(float(ds.estimate.values[i]), unit),
+            f"[{number(float(ds.ci_low.values[i]), unit)}, "
+            f"{number(float(ds.ci_high.values[i]), unit)}]",
+            unit, met,
+        ])  # fmt: skip
+    lines += _table(
+        ["metric", "goal", "in sample", "fresh estimate", "fresh 95% CI", "units", "met"], rows
+    )
+    return [*lines, "", ds.attrs["status"]]
+
+
+def optimization_table(ds: xr.Dataset) -> pd.DataFrame:
+    """Tidy rows of optimize()'s result for files: the decisions, then the metrics."""
+    rows: list[dict[str, Any]] = []
+    for i, name in enumerate(ds.decision.values):
+        rows.append({"item": "decision", "name": str(name),
+                     "units": str(ds.decision_units.values[i]), "value": float(ds.value.values[i]),
+                     "low": float(ds.low.values[i]), "high": float(ds.high.values[i])})  # fmt: skip
+    for i, metric in enumerate(ds.metric.values):
+        row: dict[str, Any] = {
+            "item": str(ds.role.values[i]), "name": str(metric), "units": str(ds.units.values[i]),
+            "value": float(ds.estimate.values[i]), "se": float(ds.se.values[i]),
+            "ci_low": float(ds.ci_low.values[i]), "ci_high": float(ds.ci_high.values[i]),
+            "in_sample": float(ds.in_sample.values[i]),
+        }  # fmt: skip
+        if row["item"] == "constraint":
+            c = ds.sel(constraint=metric)
+            row |= {"operator": c.operator.item(), "bound": float(c.bound),
+                    "met_at_estimate": bool(c.met_at_estimate),
+                    "met_with_confidence": bool(c.met_with_confidence)}  # fmt: skip
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+@cli.command("optimize", short_help="Choose decisions that optimise a metric under risk limits.")
+@click.argument("scenario", default=_DEFAULT_PRESET, metavar="[SCENARIO]")
+@click.option("--decision", "-d", "decisions", multiple=True, required=True,
+              metavar="FIELD=LOW:HIGH", help="An input to choose and its bounds; repeatable.")
+@click.option("--objective", default="npv_mean", show_default=True,
+              help="Metric to optimise: an alias (npv_mean, p_ruined, npv_cvar95, ...), "
+              "OUTCOME:STATISTIC[:PARAMETER] (npv:quantile:0.05) or a summary row.")
+@click.option("--maximize/--minimize", default=True, show_default=True)
+@click.option("--constraint", "-c", "constraints", multiple=True, metavar="METRIC<=BOUND",
+              help='A risk limit, "METRIC<=BOUND" or "METRIC>=BOUND"; repeatable.')
+@_shared_options("4096 per evaluation")
+@click.option("--eval-paths", type=PATHS, default=None,
+              help="Fresh paths of the re-evaluation [default: --paths].")
+@click.option("--eval-seed", type=SEED, default=None,
+              help="Seed of the re-evaluation [default: derived from --seed].")
+@click.option("--method", type=click.Choice(METHODS), default="cobyqa", show_default=True,
+              help="The local derivative-free optimiser (scipy).")
+@click.option("--max-evaluations", type=PATHS, default=MAX_EVALUATIONS, show_default=True,
+              help="Most decisions simulated in the search.")
+@click.option("--progress/--no-progress", default=False, show_default=True,
+              help="A line per evaluation on standard error.")
+def optimize_cmd(scenario, decisions, objective, maximize, constraints, paths, seed, backend,
+                 horizon, outs, yes, eval_paths, eval_seed, method, max_evaluations,
+                 progress) -> None:  # fmt: skip
+    """Choose decisions that maximise (or minimise) a metric subject to risk limits.
+
+    Every decision is simulated on the same paths (common random numbers); the
+    search is a Sobol design then a local derivative-free optimiser; the chosen
+    decision is re-evaluated on fresh paths, whose estimates and 95% intervals
+    are printed beside the search's (optimistic) in-sample figures. Exit status
+    3 when no evaluated decision meets the constraints (the least violating one
+    is printed and written).
+
+    \b
+    Examples:
+      montecarlo optimize api-startup -d subscription_price=10:60 -d rent_share=0:1 \\
+          -c "p_ruined<=0.05" --paths 2e4
+      montecarlo optimize my.toml -d subscription_price=5:40 --minimize \\
+          --objective npv_mean -c "p_ruined<=0.03" --out choice.json
+    """
+    spec = _with_horizon(load_scenario(scenario), horizon)
+    parsed = dict(_decision(text) for text in decisions)
+    limits = dict(_constraint(text) for text in constraints)
+    outputs = _checked_outputs(outs, TABLE_FORMATS)
+    n = paths or 4096
+    fresh = eval_paths or n
+    _check_work(
+        f"up to {max_evaluations} runs of {n:,} paths and one of {fresh:,}",
+        (max_evaluations * n + fresh) * spec.horizon_months, backend, yes, False,
+    )  # fmt: skip
+    with _warnings_as_lines():
+        ds = optimize(
+            spec, parsed, objective, maximize=maximize, constraints=limits or None, n_paths=n,
+            seed=seed, eval_paths=fresh, eval_seed=eval_seed, method=method,
+            max_evaluations=max_evaluations, progress=progress, backend=backend,
+        )  # fmt: skip
+    click.echo("\n".join(optimization_lines(ds)))
+    table = optimization_table(ds)
+    _write_all([(p, lambda p=p: _write_table(ds, table, p, "optimization")) for p in outputs])
+    if not bool(ds.feasible):
+        raise Failure(
+            f"no evaluated decision meets every constraint ({', '.join(constraints)}); the "
+            f"least violating one is shown",
+            exit_code=INFEASIBLE_EXIT,
+        )
 
 
 def benchmarks_dir() -> Path:
