@@ -91,6 +91,8 @@ class _Metric:
     outcome: str | None = None
     statistic: str | None = None
     parameter: float | None = None
+    #: The objective is this decision's own value (the least cash to raise...): exact.
+    decision: str | None = None
 
     def month(self) -> int | None:
         found = re.search(r" month (\d+)$", self.row or "")
@@ -321,7 +323,10 @@ def optimize(
         ``{"subscription_price": (10, 60), "rent_share": (0, 1)}``), each within
         finite bounds low < high that its allowed range holds.
     objective : str or tuple
-        The metric to optimise. An alias of :data:`ALIASES` (``"npv_mean"``,
+        The metric to optimise, or the name of one of the ``decisions``: then the
+        decision's own value is the objective (e.g. ``objective="initial_cash"``,
+        ``maximize=False``: the least starting cash that meets the constraints), known
+        exactly (standard error 0). A metric is an alias of :data:`ALIASES` (``"npv_mean"``,
         ``"p_ruined"`` = P(ruined by the horizon), ``"npv_cvar95"``...); a row of
         ``ds.risk.summary()`` by name (``"P(ruined by) month 24"``,
         ``"CVaR 0.95 npv (loss)"``); or a per-path statistic,
@@ -440,23 +445,40 @@ def optimize(
     summary = probe.risk.summary(months=range(1, T + 1))
     rows = [str(r) for r in summary.metric.values]
     summary_units = dict(zip(rows, (str(u) for u in summary.units.values), strict=True))
-    goal = _resolve_metric(objective, rows, T, "objective")
+    if isinstance(objective, str) and objective in names:
+        goal = _Metric(objective, decision=objective)
+    else:
+        goal = _resolve_metric(objective, rows, T, "objective")
     limits = _check_constraints(constraints, rows, T)
     metrics = [goal, *(m for m, _, _ in limits)]
     if any(m.label == goal.label for m, _, _ in limits):
         raise ValueError(f"constraints: {goal.label!r} is the objective; constrain other metrics")
     months = sorted({T, *(m.month() for m in metrics if m.month() is not None)})
-    units = [_units(probe, m, summary_units) for m in metrics]
+    units = [
+        FIELDS[m.decision].unit if m.decision else _units(probe, m, summary_units)
+        for m in metrics
+    ]
     sign = -1.0 if maximize else 1.0
 
     trace: list[dict[str, Any]] = []
     cache: dict[tuple[float, ...], dict[str, Any]] = {}
     scales = np.ones(len(limits))
 
+    simulated = [m for m in metrics if m.decision is None]
+
     def run(values: np.ndarray, n: int, s: int) -> np.ndarray:
-        chosen = base.replace(**{k: float(v) for k, v in zip(names, values, strict=True)})
+        decision = dict(zip(names, (float(v) for v in values), strict=True))
+        chosen = base.replace(**decision)
         ds = simulate(chosen, n, seed=s, keep_paths=True, progress=False, **simulate_kwargs)
-        return _values(ds, metrics, months)
+        figures = np.empty((len(metrics), 4))
+        figures[[i for i, m in enumerate(metrics) if m.decision is None]] = _values(
+            ds, simulated, months
+        )
+        for i, m in enumerate(metrics):
+            if m.decision is not None:  # known exactly: no Monte Carlo error
+                figures[i] = [decision[m.decision], 0.0, decision[m.decision],
+                              decision[m.decision]]  # fmt: skip
+        return figures
 
     def violation(figures: np.ndarray) -> float:
         total = 0.0

@@ -102,6 +102,34 @@ def test_a_constraint_with_margin_is_met_with_confidence(scenario):
     assert float(row.ci_high - row.ci_low) < 2 * Z95 * 1.2 * np.sqrt(0.02 * 0.98 / (4 * PATHS))
 
 
+CASH_GRID = np.arange(20e6, 40e6 + 1, 0.5e6)
+
+
+def test_an_objective_named_by_a_decision_finds_the_least_cash_that_meets_the_limit(scenario):
+    # "How much must we raise?": minimise the starting cash itself subject to the risk limit.
+    # On common random numbers P(ruin) is a non-increasing step function of the cash, so a
+    # sweep with the same seed brackets the least feasible cash between two grid points.
+    res = mc.optimize(
+        scenario, {"initial_cash": (1e6, 1e8)}, "initial_cash", maximize=False,
+        constraints={"p_ruined": ("<=", LIMIT)}, n_paths=PATHS, seed=SEED,
+    )  # fmt: skip
+    ruin = mc.sweep(scenario, "initial_cash", CASH_GRID.tolist(), PATHS, seed=SEED,
+                    progress=False).p_ruined.sel(month=24).values  # fmt: skip
+    assert np.all(np.diff(ruin) <= 0)
+    k = int(np.argmax(ruin <= LIMIT))
+    assert 0 < k and ruin[k - 1] > LIMIT, "the grid must bracket the boundary"
+    cash = float(res.value.sel(decision="initial_cash"))
+    assert CASH_GRID[k - 1] < cash <= CASH_GRID[k]
+    # The objective is the decision's own value: exact, on either set of paths.
+    row = res.sel(metric="initial_cash")
+    assert str(row.role.values) == "objective" and str(row.units.values) == "USD"
+    assert float(row.estimate) == float(row.in_sample) == cash
+    assert float(row.se) == 0.0 and float(row.ci_low) == float(row.ci_high) == cash
+    np.testing.assert_array_equal(res.trace_objective.values,
+                                  res.trace_value.sel(decision="initial_cash").values)  # fmt: skip
+    assert bool(res.feasible)
+
+
 def test_the_trace_records_every_evaluation(lowest_price):
     res = lowest_price
     n = res.attrs["n_evaluations"]
