@@ -39,6 +39,11 @@ def main() -> None:
     tornado = mc.sensitivity.tornado(scenario, 1000, seed=1, inputs=inputs)
     indices = mc.sensitivity.model_sobol(scenario, 1024, seed=1, inputs=inputs, n_bootstrap=200)
     swept = mc.sweep(scenario, "gpu_rent_price_0", [2.0, 2.3, 2.6], 4000, seed=1, progress=False)
+    searched = mc.optimize(
+        scenario, {"initial_cash": (1e6, 1e8), "subscription_price": (10, 60)}, "initial_cash",
+        maximize=False, constraints={"p_ruined": ("<=", 0.1)}, n_paths=4000, seed=1,
+        max_evaluations=30,
+    )  # fmt: skip
     charts = [
         ("fan", lambda ax: plot.fan(ds, "cash", ax=ax, title="Cash balance"), (6.4, 3.5)),
         ("risk_over_time", lambda ax: plot.risk_over_time(ds, ax=ax), (8.0, 3.4)),
@@ -47,6 +52,7 @@ def main() -> None:
         ("tornado", lambda ax: plot.tornado(tornado, ax=ax), (8.0, 2.4)),
         ("sobol", lambda ax: plot.sobol(indices, ax=ax), (8.0, 2.8)),
         ("comparison", lambda ax: plot.comparison(swept, ax=ax), (8.0, 2.2)),
+        ("optimization", lambda ax: plot.optimization(searched, ax=ax), (6.4, 4.0)),
         ("rank_correlation", lambda ax: plot.rank_correlation(ds, ax=ax), (8.0, 5.4)),
         ("probabilities", lambda ax: plot.probabilities(ds, ax=ax), (8.0, 3.6)),
     ]

@@ -32,6 +32,7 @@ __all__ = [
     "event_months",
     "fan",
     "npv",
+    "optimization",
     "probabilities",
     "rank_correlation",
     "risk_over_time",
@@ -590,4 +591,80 @@ def comparison(result: xr.Dataset, *, ax: Axes | None = None, outcome: str = "np
     ax.set_xlabel(f"difference in {what} against {baseline!r} ({shown}), 95 % interval",
                   fontsize=8)  # fmt: skip
     ax.set_title(f"Paired differences of {what} (common random numbers)", fontsize=10)
+    return ax
+
+
+def _unit_axis(ax: Axes, axis: str, units: str) -> None:
+    """Money in k / m / bn, shares in per cent, anything else as matplotlib writes it."""
+    if units.startswith("USD"):
+        _money_axis(ax, axis)
+    elif units in ("1", "fraction"):
+        (ax.yaxis if axis == "y" else ax.xaxis).set_major_formatter(PercentFormatter(1.0))
+
+
+def optimization(
+    result: xr.Dataset, *, ax: Axes | None = None, x: str | None = None, y: str | None = None
+) -> Axes:
+    """The search of :func:`montecarlo.optimize`: every evaluated decision and the choice.
+
+    Parameters
+    ----------
+    result : xarray.Dataset
+        A :func:`montecarlo.optimize` result (its trace is on dim ``evaluation``).
+    ax : matplotlib.axes.Axes, optional
+        Where to draw; default a new figure.
+    x, y : str, optional
+        The decisions on the axes. With one decision (or ``y`` not given and one
+        decision), x is that decision and y the objective on the search's paths;
+        with two or more, default the first two decisions, and the objective is
+        left to the trace.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        Two scatters, the evaluations that met every constraint on the search's
+        paths (green, label "feasible") and the others (grey crosses,
+        "infeasible"), then the chosen decision as an orange star ("chosen").
+    """
+    where = "plot.optimization"
+    keys = ("trace_value", "trace_objective", "trace_feasible", "value", "in_sample")
+    _need(result, keys, "a montecarlo.optimize result", where)
+    names = [str(n) for n in result["decision"].values]
+    units = dict(zip(names, (str(u) for u in result["decision_units"].values), strict=True))
+    for label, name in (("x", x), ("y", y)):
+        if name is not None and name not in names:
+            raise ValueError(f"{where}: {label} must be one of the decisions {names}, got {name!r}")
+    if x is None:
+        x = next((n for n in names if n != y), names[0])
+    if y is None and len(names) > 1:
+        y = next(n for n in names if n != x)
+    if x == y:
+        raise ValueError(f"{where}: x and y must be two different decisions, got {x!r} twice")
+    objective = str(result.attrs.get("objective", "objective"))
+    feasible = result["trace_feasible"].values.astype(bool)
+    xs = result["trace_value"].sel(decision=x).values
+    chosen_x = float(result["value"].sel(decision=x))
+    if y is None:
+        ys = result["trace_objective"].values
+        chosen_y = float(result["in_sample"].isel(metric=0))
+        y_units = str(result["units"].values[0])
+        y_label = f"{objective} on the search's paths ({y_units})"
+    else:
+        ys = result["trace_value"].sel(decision=y).values
+        chosen_y = float(result["value"].sel(decision=y))
+        y_units = units[y]
+        y_label = f"{y} ({y_units})"
+    ax = _axes(ax, (6.4, 4.0), where)
+    ax.scatter(xs[feasible], ys[feasible], s=22, color=GREEN, label="feasible", zorder=2)
+    ax.scatter(xs[~feasible], ys[~feasible], s=22, color=GREY, marker="x", label="infeasible",
+               zorder=2)  # fmt: skip
+    ax.scatter([chosen_x], [chosen_y], s=160, color=ORANGE, marker="*", edgecolors="0.2",
+               linewidths=0.6, label="chosen", zorder=3)  # fmt: skip
+    ax.set_xlabel(f"{x} ({units[x]})", fontsize=8)
+    ax.set_ylabel(y_label, fontsize=8)
+    _unit_axis(ax, "x", units[x])
+    _unit_axis(ax, "y", y_units)
+    sense = str(result.attrs.get("sense", ""))
+    ax.set_title(f"Search: {sense} {objective}, {len(xs)} evaluations", fontsize=10)
+    ax.legend(fontsize=7, frameon=False, loc="best")
     return ax

@@ -260,6 +260,54 @@ def test_comparison_draws_the_paired_differences_against_the_baseline(swept):
     assert "(probability)" in ruin.get_xlabel()
 
 
+@pytest.fixture(scope="module")
+def searched():
+    """A small two-decision search with some feasible and some infeasible evaluations."""
+    return mc.optimize(
+        SCENARIO, {"initial_cash": (1e6, 1e8), "subscription_price": (10, 60)}, "initial_cash",
+        maximize=False, constraints={"p_ruined": ("<=", 0.5)}, n_paths=500, seed=4,
+        max_evaluations=20,
+    )  # fmt: skip
+
+
+def offsets(collection) -> np.ndarray:
+    return np.asarray(collection.get_offsets(), dtype=np.float64).reshape(-1, 2)
+
+
+def test_optimization_draws_every_evaluation_by_feasibility_and_the_choice(searched):
+    res = searched
+    feasible = res.trace_feasible.values
+    assert feasible.any() and not feasible.all(), "the fixture must hold both kinds"
+    cash = res.trace_value.sel(decision="initial_cash").values
+    price = res.trace_value.sel(decision="subscription_price").values
+    ax = plot.optimization(res, ax=new_axes())
+    good, bad, chosen = ax.collections
+    assert_array_equal(offsets(good), np.c_[cash[feasible], price[feasible]])
+    assert_array_equal(offsets(bad), np.c_[cash[~feasible], price[~feasible]])
+    assert_array_equal(offsets(chosen), [[float(res.value.sel(decision="initial_cash")),
+                                          float(res.value.sel(decision="subscription_price"))]])
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == [
+        "feasible", "infeasible", "chosen"]  # fmt: skip
+    assert ax.get_xlabel() == "initial_cash (USD)"
+    assert ax.get_ylabel() == "subscription_price (USD/paid user/month)"
+    assert ax.get_title() == f"Search: minimize initial_cash, {res.sizes['evaluation']} evaluations"
+    # Swapped axes, and one decision against the objective.
+    ax = plot.optimization(res, ax=new_axes(), x="subscription_price")
+    assert_array_equal(offsets(ax.collections[0]), np.c_[price[feasible], cash[feasible]])
+    one = res.isel(decision=[0])
+    ax = plot.optimization(one, ax=new_axes())
+    good, bad, chosen = ax.collections
+    assert_array_equal(offsets(good), np.c_[cash[feasible], res.trace_objective.values[feasible]])
+    assert_array_equal(offsets(chosen)[0], [float(res.value[0]), float(res.in_sample[0])])
+    assert ax.get_ylabel() == "initial_cash on the search's paths (USD)"
+    with pytest.raises(ValueError, match="x must be one of the decisions"):
+        plot.optimization(res, ax=new_axes(), x="rent_share")
+    with pytest.raises(ValueError, match="two different decisions"):
+        plot.optimization(res, ax=new_axes(), x="initial_cash", y="initial_cash")
+    with pytest.raises(ValueError, match="montecarlo.optimize result"):
+        plot.optimization(res.drop_vars("trace_feasible"), ax=new_axes())
+
+
 def test_each_chart_refuses_a_result_of_the_wrong_kind(ds, tornado, indices, swept):
     with pytest.raises(ValueError, match="tornado needs a montecarlo.sensitivity.tornado"):
         plot.tornado(ds)
@@ -280,7 +328,7 @@ def test_each_chart_refuses_a_result_of_the_wrong_kind(ds, tornado, indices, swe
 # --- figures and imports --------------------------------------------------------------------
 
 
-def test_every_chart_draws_on_the_axes_it_is_given(ds, tornado, indices, swept):
+def test_every_chart_draws_on_the_axes_it_is_given(ds, tornado, indices, swept, searched):
     charts = [
         lambda ax: plot.fan(ds, "cash", ax=ax),
         lambda ax: plot.risk_over_time(ds, ax=ax),
@@ -291,6 +339,7 @@ def test_every_chart_draws_on_the_axes_it_is_given(ds, tornado, indices, swept):
         lambda ax: plot.tornado(tornado, ax=ax),
         lambda ax: plot.sobol(indices, ax=ax),
         lambda ax: plot.comparison(swept, ax=ax),
+        lambda ax: plot.optimization(searched, ax=ax),
     ]
     for draw in charts:
         fig = Figure()
