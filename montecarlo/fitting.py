@@ -599,8 +599,10 @@ def _series(series: Any, dt: float) -> np.ndarray:
             raise FitError(
                 f"series: irregular dates: the gap from {index[i].date()} to "
                 f"{index[i + 1].date()} is {days[i]:g} days, but dt={dt:g} months is "
-                f"{expected:.1f} days (within {DATE_TOLERANCE:.0%}); resample to a regular grid "
-                f"first, e.g. series.resample('MS').last().dropna(), or pass the right dt"
+                f"{expected:.1f} days (within {DATE_TOLERANCE:.0%}); pass the right dt, or put "
+                f"the series on a regular grid first (series.resample('MS').last()) and fill "
+                f"the periods without a value (missing values are refused, not guessed) or fit "
+                f"the longest run without a gap"
             )
     return values
 
