@@ -74,6 +74,14 @@ def _money_axis(ax: Axes, axis: str = "y") -> None:
     target.set_major_formatter(FuncFormatter(lambda v, _: si(v)))
 
 
+def _unit_axis(ax: Axes, axis: str, units: str) -> None:
+    """Money in k / m / bn, shares in per cent, anything else as matplotlib writes it."""
+    if units.startswith("USD"):
+        _money_axis(ax, axis)
+    elif units in ("1", "fraction"):
+        (ax.yaxis if axis == "y" else ax.xaxis).set_major_formatter(PercentFormatter(1.0))
+
+
 def _whiskers(estimate, low, high) -> np.ndarray:
     """Error-bar lengths below and above, never negative: risk.wilson_interval's interval
     of p = 0 starts a rounding error above 0 (about 2e-19), just past its estimate."""
@@ -479,10 +487,7 @@ def tornado(result: xr.Dataset, *, ax: Axes | None = None) -> Axes:
             label=f"input at its {100 * high:g}th percentile")  # fmt: skip
     ax.axvline(baseline, color="0.2", lw=1.0)
     ax.set_yticks(y, names, fontsize=8)
-    if units == "1":
-        ax.xaxis.set_major_formatter(PercentFormatter(1.0))
-    elif units not in ("month", ""):
-        _money_axis(ax, "x")
+    _unit_axis(ax, "x", units)
     ax.set_xlabel(f"{meaning} ({units}); vertical line: baseline {si(baseline)}", fontsize=8)
     ax.set_title(f"Tornado: swing of {meaning} by input", fontsize=10)
     ax.legend(fontsize=7, loc="lower right", frameon=False)
@@ -581,25 +586,13 @@ def comparison(result: xr.Dataset, *, ax: Axes | None = None, outcome: str = "np
                 capsize=3)  # fmt: skip
     ax.axvline(0, color="0.2", lw=1.0)
     ax.set_yticks(y, names, fontsize=8)
-    if units == "1":
-        ax.xaxis.set_major_formatter(PercentFormatter(1.0))
-        what = "P(ruined by the horizon)"
-    else:
-        _money_axis(ax, "x")
-        what = f"mean {outcome}"
+    _unit_axis(ax, "x", units)
+    what = "P(ruined by the horizon)" if units == "1" else f"mean {outcome}"
     shown = "probability" if units == "1" else units
     ax.set_xlabel(f"difference in {what} against {baseline!r} ({shown}), 95 % interval",
                   fontsize=8)  # fmt: skip
     ax.set_title(f"Paired differences of {what} (common random numbers)", fontsize=10)
     return ax
-
-
-def _unit_axis(ax: Axes, axis: str, units: str) -> None:
-    """Money in k / m / bn, shares in per cent, anything else as matplotlib writes it."""
-    if units.startswith("USD"):
-        _money_axis(ax, axis)
-    elif units in ("1", "fraction"):
-        (ax.yaxis if axis == "y" else ax.xaxis).set_major_formatter(PercentFormatter(1.0))
 
 
 def optimization(
