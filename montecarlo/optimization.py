@@ -18,7 +18,6 @@ reported estimates and intervals come from that run only (docs/optimize.md).
 
 from __future__ import annotations
 
-import math
 import re
 import sys
 import time
@@ -38,6 +37,7 @@ from . import risk as mc_risk
 from .engine import SimulationError, _as_scenario, _positive_int, simulate
 from .scenario import FIELDS, ScenarioError
 from .sensitivity import _sobol_points
+from .values import real, short_repr
 
 #: Short names of common metrics and the summary() row each stands for; ``{T}`` is the
 #: horizon. ``<outcome>_mean`` and ``<outcome>_median`` also work for every per-path
@@ -100,18 +100,15 @@ class _Metric:
 
 
 def _parameter(stat: str, value: Any, where: str) -> float:
-    if isinstance(value, str):
+    if isinstance(value, str):  # from the "outcome:statistic:parameter" spelling
         try:
             value = float(value)
         except ValueError:
-            value = None
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
-        raise ValueError(f"{where}: the {stat} statistic needs a number, got {value!r}")
-    value = float(value)
-    if stat in ("quantile", "var", "cvar") and not 0 < value < 1:
+            pass
+    level = stat in ("quantile", "var", "cvar")
+    value = real(f"{where}: the {'level' if level else 'threshold'} of {stat}", value)
+    if level and not 0 < value < 1:
         raise ValueError(f"{where}: the level of {stat} must lie in (0, 1), got {value}")
-    if not math.isfinite(value):
-        raise ValueError(f"{where}: the threshold of {stat} must be finite, got {value}")
     return value
 
 
@@ -188,17 +185,13 @@ def _check_decisions(base, decisions) -> tuple[list[str], np.ndarray, np.ndarray
                 f"decisions: unknown scenario input {name!r}; a decision is one of the inputs "
                 f"{sorted(FIELDS)}"
             )
-        ok = isinstance(bounds, (tuple, list)) and len(bounds) == 2
-        ok = ok and all(
-            isinstance(b, (int, float, np.integer, np.floating)) and not isinstance(b, bool)
-            for b in bounds
-        )
-        if not ok:
+        if not (isinstance(bounds, (tuple, list)) and len(bounds) == 2):
             raise ValueError(
-                f"decisions[{name!r}] must be (low, high), two numbers, got {bounds!r}"
+                f"decisions[{name!r}] must be (low, high), two numbers, got {short_repr(bounds)}"
             )
-        low, high = float(bounds[0]), float(bounds[1])
-        if not (math.isfinite(low) and math.isfinite(high) and low < high):
+        low, high = (real(f"decisions[{name!r}] {end}", b)
+                     for end, b in zip(("low", "high"), bounds, strict=True))  # fmt: skip
+        if not low < high:
             raise ValueError(
                 f"decisions[{name!r}] must be finite bounds with low < high, got ({low}, {high})"
             )
@@ -241,13 +234,10 @@ def _check_constraints(constraints, rows, T) -> list[tuple[_Metric, str, float]]
         op, bound = rule
         if op not in OPERATORS:
             raise ValueError(f"{where}: operator must be one of {OPERATORS}, got {op!r}")
-        if isinstance(bound, bool) or not isinstance(bound, (int, float, np.integer, np.floating)):
-            raise ValueError(f"{where}: the bound must be a number, got {bound!r}")
-        if not math.isfinite(float(bound)):
-            raise ValueError(f"{where}: the bound must be finite, got {bound}")
+        bound = real(f"{where}: the bound", bound)
         if any(metric.label == m.label for m, _, _ in out):
             raise ValueError(f"{where}: {metric.label!r} is constrained twice")
-        out.append((metric, op, float(bound)))
+        out.append((metric, op, bound))
     return out
 
 
@@ -435,7 +425,8 @@ def optimize(
             f"max_evaluations ({max_evaluations}) must be at least design_points "
             f"({design_points})"
         )
-    if isinstance(xtol, bool) or not isinstance(xtol, (int, float)) or not 0 < xtol < 0.5:
+    xtol = real("xtol", xtol)
+    if not 0 < xtol < 0.5:
         raise ValueError(f"xtol must be a share of each range in (0, 0.5), got {xtol!r}")
 
     # A small run of the base scenario checks the simulate options and lists the summary

@@ -196,6 +196,12 @@ def test_metrics_by_alias_summary_row_and_per_path_statistic(scenario):
         ({"objective": ("cash", "mean")}, "unknown per-path outcome 'cash'"),
         ({"constraints": {"p_ruined": ("<", 0.05)}}, "one of ('<=', '>='), got '<'"),
         ({"constraints": {"p_ruined": ("<=", "low")}}, "the bound must be a number, got 'low'"),
+        # integers beyond the double range: one clear line, not an OverflowError
+        ({"constraints": {"p_ruined": ("<=", 10**400)}},
+         "the bound must be a finite number, got an integer of 401 digits"),
+        ({"decisions": {"initial_cash": (0, 10**400)}},
+         "decisions['initial_cash'] high must be a finite number"),
+        ({"objective": ("npv", "below", 10**400)}, "the threshold of below must be a finite"),
         ({"constraints": {"p_ruin": ("<=", 0.05)}}, "['p_ruin']: unknown metric 'p_ruin'"),
         ({"constraints": {"npv_mean": ("<=", 0)}}, "'mean npv' is the objective"),
         ({"eval_seed": 0}, "eval_seed must differ from seed (0)"),
