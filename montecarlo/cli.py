@@ -1154,6 +1154,16 @@ def _constraint(text: str) -> tuple[str, tuple[str, float]]:
         ) from None
 
 
+def _once(pairs: Sequence[tuple[str, Any]], option: str) -> dict[str, Any]:
+    """``pairs`` as a dict; a name given twice is an error, not a silent override."""
+    out: dict[str, Any] = {}
+    for name, value in pairs:
+        if name in out:
+            raise click.BadParameter(f"{name!r} is given twice", param_hint=option)
+        out[name] = value
+    return out
+
+
 def optimization_lines(ds: xr.Dataset) -> list[str]:
     """The decision, and the objective and constraints in and out of sample."""
 
@@ -1264,8 +1274,8 @@ def optimize_cmd(scenario, decisions, objective, maximize, constraints, paths, s
           --objective npv_mean -c "p_ruined<=0.03" --out choice.json
     """
     spec = _with_horizon(load_scenario(scenario), horizon)
-    parsed = dict(_decision(text) for text in decisions)
-    limits = dict(_constraint(text) for text in constraints)
+    parsed = _once([_decision(text) for text in decisions], "--decision")
+    limits = _once([_constraint(text) for text in constraints], "--constraint")
     outputs = _checked_outputs(outs, TABLE_FORMATS)
     n = paths or 4096
     fresh = eval_paths or n

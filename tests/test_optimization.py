@@ -276,6 +276,9 @@ def test_the_command_exits_3_when_infeasible():
         (["-d", "price=10:60"], "unknown scenario input 'price'"),
         (["-d", "subscription_price=10:60", "--objective", "npv:bogus"], "unknown statistic"),
         (["-d", "subscription_price=10:60", "--out", "r.txt"], "--out r.txt: this command writes"),
+        (["-d", "rent_share=0:1", "-d", "rent_share=0:0.5"], "'rent_share' is given twice"),
+        (["-d", "rent_share=0:1", "-c", "p_ruined<=0.05", "-c", "p_ruined<=0.1"],
+         "'p_ruined' is given twice"),
     ],
 )
 def test_the_command_refuses_bad_input_with_one_line_and_status_2(args, expected, tmp_path,
