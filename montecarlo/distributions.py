@@ -343,8 +343,9 @@ def _by_half(lower_fn, upper_fn, values, lower) -> np.ndarray:
     own half (scipy's ppf/isf of a beta cost milliseconds a call: a table is built at every
     start of the command line)."""
     out = np.empty_like(values)
-    out[lower] = lower_fn(values[lower])
-    out[~lower] = upper_fn(values[~lower])
+    for fn, half in ((lower_fn, lower), (upper_fn, ~lower)):
+        if half.any():  # the bisection's points often lie in one tail only
+            out[half] = fn(values[half])
     return out
 
 
