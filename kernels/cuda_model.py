@@ -59,13 +59,12 @@ THREADS = LANES
 _CHAINS = 2 * N_MONTHLY
 _OPERATING_PROFIT = MONTHLY_NAMES.index("operating_profit")
 _REVENUE = MONTHLY_NAMES.index("revenue")
-_CASH = MONTHLY_NAMES.index("cash")
 _RUIN_MONTH = PATH_NAMES.index("ruin_month")
 _HALF = N_INPUTS // 2
 #: Marks a thread without a path in a tile (the last tile of a launch may be partial).
 _NONE = -1
 #: Static shared memory of a block, per group of LANES threads: the month's values and
-#: buckets, the staged accumulators and the ruin months (16,960 bytes).
+#: buckets, the staged accumulators and the ruin months (20,672 bytes).
 SHARED_BYTES_PER_GROUP = LANES * N_MONTHLY * (8 + 4) + 8 * _CHAINS * ACCUMULATOR_WINDOWS + 4 * LANES
 #: CUDA's limit on the static shared memory of a block: 48 KB, so at most two groups.
 SHARED_BYTES_LIMIT = 48 * 1024
@@ -87,8 +86,8 @@ def path_kernel(threads: int = THREADS, max_registers: int | None = None):
         keep_per_path, per_path, keep_inputs, inputs_out, keep_monthly, monthly
 
     ``first_path`` must be a multiple of LANES. The reductions are those of the CPU
-    kernel but without its per-worker copies: ``sketch`` is int64 (9, T, N_BUCKETS),
-    ``sums`` int64 (2, 9, T, ACCUMULATOR_WINDOWS), ``profitable`` int64 (T,) and
+    kernel but without its per-worker copies: ``sketch`` is int64 (11, T, N_BUCKETS),
+    ``sums`` int64 (2, 11, T, ACCUMULATOR_WINDOWS), ``profitable`` int64 (T,) and
     ``ruin_counts`` int64 (T + 2,), all added to atomically.
 
     ``max_registers`` caps the registers of a thread (the compiler's choice otherwise,
@@ -173,7 +172,7 @@ def path_kernel(threads: int = THREADS, max_registers: int | None = None):
                     inputs_out[row, i] = x_path[i]
             a = load_inputs(x, 0, X, 0)
             b = load_inputs(x, 0, X + _HALF, 0)
-            demand, supply, company = path_constants(a, b, UNSTRESSED)
+            demand, supply, company, finance = path_constants(a, b, UNSTRESSED)
             state, trackers = initial_state(a, b, supply)
             # Paths of this tile in the thread's group: the chain's summation range.
             lanes = min(LANES, n_paths - start - group * LANES)
@@ -182,12 +181,12 @@ def path_kernel(threads: int = THREADS, max_registers: int | None = None):
                 if stress_change[t]:
                     for i in range(N_INPUTS):
                         x[0, XS + i, 0] = x[0, X + i, 0] * stress_mul[t, i] + stress_add[t, i]
-                    demand, supply, company = path_constants(
+                    demand, supply, company, finance = path_constants(
                         load_inputs(x, 0, XS, 0), load_inputs(x, 0, XS + _HALF, 0),
                         stress_levels(stress_mul, t),
                     )  # fmt: skip
                 shocks = draw_shocks(k0, k1, first_path + row, t, antithetic, chol_rows)
-                state, outcomes = month_step(t, demand, supply, company, state, shocks)
+                state, outcomes = month_step(t, demand, supply, company, finance, state, shocks)
                 trackers = track(t, company, trackers, outcomes)
                 store_outcomes(out, 0, 0, 0, outcomes)
                 if active:
@@ -237,9 +236,7 @@ def path_kernel(threads: int = THREADS, max_registers: int | None = None):
                         staging[r, j] = 0
 
             if active:
-                result = finish(
-                    float64(horizon), company, out[0, _CASH, 0], out[0, _REVENUE, 0], trackers
-                )
+                result = finish(float64(horizon), company, state, out[0, _REVENUE, 0], trackers)
                 months[tid] = int32(result[_RUIN_MONTH])
                 if keep_per_path:
                     store_path(per_path, row, result)

@@ -1,4 +1,4 @@
-"""Names and positions shared by every implementation of the model (spec v1).
+"""Names and positions shared by every implementation of the model (spec v2).
 
 The order of ``INPUT_NAMES`` is the specification's: demand, then supply and
 costs, then company, top to bottom (``shock_correlation`` excluded). Input i
@@ -55,6 +55,19 @@ INPUT_NAMES = (
     "training_growth",
     "initial_cash",
     "discount_rate",
+    # commitments and financing (spec v2)
+    "commitment_share",
+    "commitment_growth",
+    "commitment_months",
+    "commitment_discount",
+    "tranche_amount",
+    "tranche_month",
+    "tranche_probability",
+    "raise_trigger_months",
+    "raise_success_probability",
+    "raise_arr_multiple",
+    "raise_cooldown_months",
+    "valuation_arr_multiple",
 )
 N_INPUTS = len(INPUT_NAMES)
 #: Position of each input in the per-path input vector.
@@ -73,8 +86,26 @@ LEVEL_INPUTS = (
     "fixed_opex_0",
     "training_spend_0",
 )
-#: Inputs a stress may not change: month 0 and valuation only.
-UNSTRESSABLE_INPUTS = ("initial_cash", "discount_rate")
+#: The inputs of spec v2 at their neutral values: with these, every v1 result is unchanged
+#: bit for bit (raise_cooldown_months may be anything >= 1; 6 is the spec's neutral).
+NEUTRAL_V2 = {
+    "commitment_share": 0.0,
+    "commitment_growth": 0.0,
+    "commitment_months": 0.0,
+    "commitment_discount": 0.0,
+    "tranche_amount": 0.0,
+    "tranche_month": 0.0,
+    "tranche_probability": 0.0,
+    "raise_trigger_months": 0.0,
+    "raise_success_probability": 0.0,
+    "raise_arr_multiple": 0.0,
+    "raise_cooldown_months": 6.0,
+    "valuation_arr_multiple": 20.0,
+}
+
+#: Inputs a stress may not change: month 0, valuation, and the committed price (fixed
+#: when the contract is signed, at t = 0).
+UNSTRESSABLE_INPUTS = ("initial_cash", "discount_rate", "commitment_discount")
 
 #: Per-month outcomes, in the order kernels write them.
 MONTHLY_NAMES = (
@@ -87,10 +118,13 @@ MONTHLY_NAMES = (
     "cash",
     "gpus",
     "cost_per_mtok",
+    "idle_commitment_cost",
+    "financing",
 )
 N_MONTHLY = len(MONTHLY_NAMES)
 
-#: Per-path outcomes, in the order kernels write them. The last four are months.
+#: Per-path outcomes, in the order kernels write them: v1's eight (months in the three
+#: ``MONTH_OUTCOMES``), then v2's four.
 PATH_NAMES = (
     "npv",
     "cumulative_operating_profit",
@@ -100,6 +134,10 @@ PATH_NAMES = (
     "first_profit_month",
     "payback_month",
     "ruin_month",
+    "capital_raised",
+    "rounds",
+    "ownership_retained",
+    "funding_gap",
 )
 N_PATH = len(PATH_NAMES)
 MONTH_OUTCOMES = ("first_profit_month", "payback_month", "ruin_month")

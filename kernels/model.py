@@ -1,12 +1,14 @@
-"""The model of spec v1: its equations as scalar functions, and the CPU lane kernel.
+"""The model of spec v2: its equations as scalar functions, and the CPU lane kernel.
 
 The equations live in five scalar functions, values in and tuples out, with no
 arrays and no state of their own:
 
-- :func:`path_constants`: a path's inputs -> its per-path constants (three tuples);
+- :func:`path_constants`: a path's inputs -> its per-path constants (four tuples);
 - :func:`initial_state`: month 0 (spec steps 10 and 13 at t = 0);
-- :func:`draw_shocks`: month t's five correlated shocks and the jump uniform;
-- :func:`month_step`: one month, spec steps 1-18 -> the new state and nine outcomes
+- :func:`draw_shocks`: month t's five correlated shocks and its three uniforms (the
+  generation jump, the round and the tranche);
+- :func:`month_step`: one month, spec steps 1-18 with v2's commitments and financing
+  -> the new state and eleven outcomes
   (:func:`advance_processes`, the random processes, then :func:`month_accounts`);
 - :func:`track`: the per-path trackers (NPV, cumulative profit, event months), and
   :func:`finish`, the per-path outcomes.
@@ -24,7 +26,7 @@ on the development machine (:mod:`kernels.vectorisation` runs each phase alone;
 tuples in registers.
 
 Nothing of size paths x months is ever stored unless asked for: each month's
-nine outcomes go straight into the streaming reductions of
+eleven outcomes go straight into the streaming reductions of
 :mod:`kernels.sketch` (quantile sketch counts, exact sums of deviations from
 a per-month shift, counts of profitable paths) and into the per-path trackers.
 """
@@ -131,6 +133,9 @@ _TR0 = INPUT_INDEX["training_spend_0"]
 _GTR = INPUT_INDEX["training_growth"]
 _CASH0 = INPUT_INDEX["initial_cash"]
 _RATE = INPUT_INDEX["discount_rate"]
+_CSHARE = INPUT_INDEX["commitment_share"]
+_VALUATION = INPUT_INDEX["valuation_arr_multiple"]
+assert _VALUATION == N_INPUTS - 1
 
 _HALF = N_INPUTS // 2  # inputs travel as two tuples: CPython builds longer tuple displays
 assert 2 * _HALF == N_INPUTS  # in a way numba rejects (more than 30 items)
@@ -138,30 +143,33 @@ assert 2 * _HALF == N_INPUTS  # in a way numba rejects (more than 30 items)
 N_STATIC_BLOCKS = (N_INPUTS + 3) // 4
 
 # Sizes of the tuples the equations pass around.
-N_DEMAND, N_SUPPLY, N_COMPANY = 13, 19, 12
-N_STATE, N_TRACK, N_SHOCKS, N_NORMALS = 13, 7, 6, 5
+N_DEMAND, N_SUPPLY, N_COMPANY, N_FINANCE = 13, 19, 12, 11
+N_STATE, N_TRACK, N_SHOCKS, N_NORMALS, N_DRIVERS = 18, 9, 8, 5, 4
 
 # Rows of a lane work array (one group of LANES paths in its columns): the sampled
 # inputs (a whole number of step-0 blocks), the month's stressed inputs (also scratch
 # while sampling), the per-path constants, state, trackers, the month's shocks and its
-# nine outcomes in MONTHLY_NAMES order, the month's uniforms of its five normals, and
-# the two drivers advance_processes passes to month_accounts.
+# eleven outcomes in MONTHLY_NAMES order, the month's uniforms of its five normals, and
+# the four drivers advance_processes passes to month_accounts.
 X = 0
 XS = 4 * N_STATIC_BLOCKS
 CD = XS + 4 * N_STATIC_BLOCKS
 CP = CD + N_DEMAND
 CC = CP + N_SUPPLY
-ST = CC + N_COMPANY
+CF = CC + N_COMPANY
+ST = CF + N_FINANCE
 TR = ST + N_STATE
 ZS = TR + N_TRACK
 OUT = ZS + N_SHOCKS
 UN = OUT + N_MONTHLY
 DR = UN + N_NORMALS
-N_ROWS = DR + 2
+N_ROWS = DR + N_DRIVERS
 #: Length of a work-array row: LANES used, plus one cache line of padding. Rows exactly
 #: 512 bytes apart would fall into 8 of the L1 cache's 64 sets, more rows than its ways.
 ROW = LANES + 8
-_O_REVENUE, _O_OP, _O_CF, _O_CASH = 1, 4, 5, 6
+_O_REVENUE, _O_OP, _O_CF, _O_CASH, _O_FINANCING = 1, 4, 5, 6, 10
+#: The state's cash (after financing).
+_S_CASH = 7
 #: The stress multipliers of the starting levels outside a stress.
 UNSTRESSED = (1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0)
 
@@ -185,17 +193,18 @@ def _row_helpers(sizes):
     return helpers
 
 
-_rows = _row_helpers(sorted({_HALF, N_DEMAND, N_SUPPLY, N_COMPANY, N_STATE, N_TRACK,
-                             N_SHOCKS, N_NORMALS, N_MONTHLY}))  # fmt: skip
+_rows = _row_helpers(sorted({_HALF, N_DEMAND, N_SUPPLY, N_COMPANY, N_FINANCE, N_STATE,
+                             N_TRACK, N_SHOCKS, N_NORMALS, N_MONTHLY}))  # fmt: skip
 load_inputs = _rows[f"load{_HALF}"]  # a half of the inputs
-load12, store12 = _rows[f"load{N_COMPANY}"], _rows[f"store{N_COMPANY}"]
-load19, store19 = _rows[f"load{N_SUPPLY}"], _rows[f"store{N_SUPPLY}"]
-load13, store13 = _rows[f"load{N_STATE}"], _rows[f"store{N_STATE}"]  # state and demand
-load7, store7 = _rows[f"load{N_TRACK}"], _rows[f"store{N_TRACK}"]
-load6, store6 = _rows[f"load{N_SHOCKS}"], _rows[f"store{N_SHOCKS}"]
+load_demand, store_demand = _rows[f"load{N_DEMAND}"], _rows[f"store{N_DEMAND}"]
+load_supply, store_supply = _rows[f"load{N_SUPPLY}"], _rows[f"store{N_SUPPLY}"]
+load_company, store_company = _rows[f"load{N_COMPANY}"], _rows[f"store{N_COMPANY}"]
+load_finance, store_finance = _rows[f"load{N_FINANCE}"], _rows[f"store{N_FINANCE}"]
+load_state, store_state = _rows[f"load{N_STATE}"], _rows[f"store{N_STATE}"]
+load_track, store_track = _rows[f"load{N_TRACK}"], _rows[f"store{N_TRACK}"]
+load_shocks, store_shocks = _rows[f"load{N_SHOCKS}"], _rows[f"store{N_SHOCKS}"]
 load5, store5 = _rows[f"load{N_NORMALS}"], _rows[f"store{N_NORMALS}"]
-load9, store9 = _rows[f"load{N_MONTHLY}"], _rows[f"store{N_MONTHLY}"]
-assert N_DEMAND == N_STATE
+store_outcomes = _rows[f"store{N_MONTHLY}"]
 
 
 @device(inline=True)
@@ -204,12 +213,13 @@ def path_constants(a, b, levels):
     (the second), with the stress multipliers ``levels`` of the quantities the starting
     levels begin (layout.LEVEL_INPUTS; all 1.0 outside a stress).
 
-    Returns (demand, supply, company): every constant a month needs, hoisted, e.g. the
-    monthly factors exp(g dt) that advance the deterministic trends."""
+    Returns (demand, supply, company, finance): every constant a month needs, hoisted,
+    e.g. the monthly factors exp(g dt) that advance the deterministic trends."""
     (_, ceiling, rate, su, paid, sub, qf, qp, _, gtok, _, ga, sa, _, dpi, rshare,
-     _, gth, umean, phi, sutil, rent) = a  # fmt: skip
-    (rho0, capex0, hdrift, sh, jrate, jsize, disc, dmonths, life, kw, pue, _, emean, erev,
-     se, other, _, gfo, _, gtr, cash0, drate) = b  # fmt: skip
+     _, gth, umean, phi, sutil, rent, rho0, capex0, hdrift, sh, jrate, jsize) = a  # fmt: skip
+    (disc, dmonths, life, kw, pue, _, emean, erev, se, other, _, gfo, _, gtr, cash0, drate,
+     cshare, cgrowth, cmonths, _, tranche, tranche_month, tranche_p, trigger, success_p,
+     raise_multiple, cooldown, valuation_multiple) = b  # fmt: skip
     l_users, l_tau, l_api, l_price, l_th, l_elec, l_opex, l_tr = levels
     users_a, inverse_ceiling, users_b, users_sigma = logistic_coefficients(rate, ceiling, su, DT)
     api_mu, api_sigma = gbm_coefficients(ga, sa, DT)
@@ -225,34 +235,48 @@ def path_constants(a, b, levels):
     # The NPV's monthly factor (1 + rate)^(-1/12), by exp and log so that it vectorises.
     company = (exp(gfo * DT), exp(gtr * DT), cash0, exp(-log(1.0 + drate) / 12.0),
                l_users, l_tau, l_api, l_price, l_th, l_elec, l_opex, l_tr)  # fmt: skip
-    return demand, supply, company
+    # v2: the committed schedule's share and monthly growth, its term; the tranche; the
+    # rounds' trigger, odds, size (x 12 R_t) and cooldown, and the stake holders keep.
+    finance = (cshare, exp(cgrowth * DT), cmonths, tranche, tranche_month, tranche_p, trigger,
+               success_p, 12.0 * raise_multiple, cooldown,
+               1.0 - raise_multiple / valuation_multiple)  # fmt: skip
+    return demand, supply, company, finance
 
 
 @device(inline=True)
 def initial_state(a, b, supply):
     """Month 0 of a path (spec steps 10 and 13 at t = 0): (state, trackers)."""
     (users, _, _, _, paid_share, _, qf, qp, tau0, _, api0, _, _, price0, _, _,
-     throughput0, _, u_mean, _, _, rent) = a  # fmt: skip
-    (_, capex0, _, _, _, _, _, _, _, _, _, electricity0, _, _, _, _, opex0, _, training0, _,
-     cash0, _) = b  # fmt: skip
+     throughput0, _, u_mean, _, _, rent, rho0, capex0, _, _, _, _) = a  # fmt: skip
+    (_, _, _, _, _, electricity0, _, _, _, _, opex0, _, training0, _, cash0, _,
+     _, _, _, commitment_discount, _, _, _, _, _, _, _, _) = b  # fmt: skip
     paid = paid_share * users
     consumer = ((users - paid) * qf + paid * qp) * DAYS_PER_MONTH
     tokens = consumer * tau0 + api0
     gpus_0 = tokens / (3600.0 * throughput0) / u_mean / HOURS_PER_MONTH
     fleet = (1.0 - rent) * gpus_0
+    # v2 state: the committed schedule before its share (H_0, grown from month 2), the
+    # committed price (fixed at signing: it follows neither the index nor a stress), the
+    # month of the last attempt to raise (none: -inf), rounds raised, stake retained.
     state = (users, api0, supply[1], 1.0, log(electricity0), fleet, fleet * capex0, cash0,
-             tau0, price0, throughput0, opex0, training0)  # fmt: skip
-    trackers = (1.0, 0.0, 0.0, math.inf, 0.0, 0.0, 0.0)
+             tau0, price0, throughput0, opex0, training0,
+             gpus_0 * HOURS_PER_MONTH, rho0 * (1.0 - commitment_discount), -math.inf, 0.0, 1.0)  # fmt: skip
+    # Trackers: discount factor, NPV, cumulative operating profit, minimum cash, first
+    # profitable month, last month below the starting cash, ruin month, the cash before
+    # financing (initial_cash + sum of CF) and the capital raised.
+    trackers = (1.0, 0.0, 0.0, math.inf, 0.0, 0.0, 0.0, cash0, 0.0)
     return state, trackers
 
 
 @device(inline=True)
 def shock_uniforms(k0, k1, path, t, antithetic):
-    """Month t's six uniforms (spec: Random streams): five for the normals, the sixth the
-    jump uniform."""
+    """Month t's eight uniforms (spec: Random streams): five for the normals, then the
+    jump uniform v, the round uniform v_r and the tranche uniform v_tr (block 1, words
+    1-3)."""
     w0, w1, w2, w3 = draw_block(k0, k1, path, t, 0, antithetic)
-    v0, v1, _, _ = draw_block(k0, k1, path, t, 1, antithetic)
-    return uniform(w0), uniform(w1), uniform(w2), uniform(w3), uniform(v0), uniform(v1)
+    v0, v1, v2, v3 = draw_block(k0, k1, path, t, 1, antithetic)
+    return (uniform(w0), uniform(w1), uniform(w2), uniform(w3), uniform(v0), uniform(v1),
+            uniform(v2), uniform(v3))  # fmt: skip
 
 
 @device(inline=True)
@@ -271,29 +295,32 @@ def correlate(chol, r0, r1, r2, r3, r4):
 
 @device(inline=True)
 def draw_shocks(k0, k1, path, t, antithetic, chol):
-    """Month t's five correlated shocks and the jump uniform (spec: Random streams);
-    ``chol`` is the lower Cholesky factor of shock_correlation, row by row."""
-    u0, u1, u2, u3, u4, v = shock_uniforms(k0, k1, path, t, antithetic)
+    """Month t's five correlated shocks and its jump, round and tranche uniforms (spec:
+    Random streams); ``chol`` is the lower Cholesky factor of shock_correlation, row by
+    row."""
+    u0, u1, u2, u3, u4, v, v_round, v_tranche = shock_uniforms(k0, k1, path, t, antithetic)
     z0, z1, z2, z3, z4 = correlate(
         chol, normal_of_uniform(u0), normal_of_uniform(u1), normal_of_uniform(u2),
         normal_of_uniform(u3), normal_of_uniform(u4),
     )  # fmt: skip
-    return z0, z1, z2, z3, z4, v
+    return z0, z1, z2, z3, z4, v, v_round, v_tranche
 
 
 @device(inline=True)
 def advance_processes(demand, supply, state, shocks):
     """A month's random processes and the trends of its starting levels (spec steps 1, 3,
     5, 6, 8, 9, 11 and 14) from its shocks: (the state with each of them advanced, the
-    others as they were; (1 + exp(-x), exp(y))), the pair being what the accounts take
-    of utilisation (1 / util) and of the electricity price (before its stress level)."""
+    others as they were; the drivers), the drivers being what the accounts take of
+    utilisation (1 + exp(-x) = 1 / util), of the electricity price (exp(y), before its
+    stress level) and of the shocks (the round and tranche uniforms)."""
     (users_a, inverse_ceiling, users_b, users_sigma, _, _, _, _, tau_g, api_mu, api_sigma,
      price_g, _) = demand  # fmt: skip
     (th_g, m, phi, sutil, _, _, _, hw_mu, hw_sigma, jump_threshold, jump_factor, _, _, _, _,
      log_emean, elec_a, elec_sigma, _) = supply  # fmt: skip
     (users_state, api_state, x, hw, y, fleet, book, cash, tau_trend, price_trend,
-     throughput_trend, opex_trend, training_trend) = state  # fmt: skip
-    z_users, z_api, z_util, z_hw, z_elec, v = shocks
+     throughput_trend, opex_trend, training_trend, committed, rho_c, last_attempt, rounds,
+     ownership) = state  # fmt: skip
+    z_users, z_api, z_util, z_hw, z_elec, v, v_round, v_tranche = shocks
     # The per-path coefficients come from path_constants (dt = DT). The states and
     # trends run unstressed; month_accounts applies the stress levels.
     # 1. Users: logistic growth with lognormal noise.
@@ -311,22 +338,28 @@ def advance_processes(demand, supply, state, shocks):
     # 14. Electricity, mean-reverting in logs.
     y = log_ou_advance(y, elec_a, log_emean, elec_sigma, z_elec)
     state = (users_state, api_state, x, hw, y, fleet, book, cash, tau_trend, price_trend,
-             throughput_trend, opex_trend, training_trend)  # fmt: skip
-    return state, (1.0 + exp(-x), exp(y))
+             throughput_trend, opex_trend, training_trend, committed, rho_c, last_attempt,
+             rounds, ownership)  # fmt: skip
+    return state, (1.0 + exp(-x), exp(y), v_round, v_tranche)
 
 
 @device(inline=True)
-def month_accounts(t, demand, supply, company, state, drivers):
-    """A month's quantities, costs and cash (spec steps 2, 4, 7, 10, 12, 13 and 14-18) on a
-    ``state`` whose processes :func:`advance_processes` has advanced (``drivers``: its
-    second result): (the new state, the nine outcomes of month t)."""
+def month_accounts(t, demand, supply, company, finance, state, drivers):
+    """A month's quantities, costs, cash and financing (spec steps 2, 4, 7, 10, 12-18 and
+    v2's steps 12 and 17) on a ``state`` whose processes :func:`advance_processes` has
+    advanced (``drivers``: its second result): (the new state, the eleven outcomes of
+    month t)."""
     (_, _, _, _, paid_share, subscription, qf, qp, _, _, _, _, rshare) = demand
     (_, _, _, _, rent_share, rho0, capex0, _, _, _, _, disc, dmonths, q, energy_factor, _, _, _,
      other_factor) = supply  # fmt: skip
     opex_g, tr_g, _, _, l_users, l_tau, l_api, l_price, l_th, l_elec, l_opex, l_tr = company
+    (commitment_share, commitment_g, commitment_months, tranche, tranche_month, tranche_p,
+     trigger, success_p, round_factor, cooldown, kept) = finance  # fmt: skip
     (users_state, api_state, x, hw, y, fleet, book, cash, tau_trend, price_trend,
-     throughput_trend, opex_trend, training_trend) = state  # fmt: skip
-    inverse_util, electricity = drivers
+     throughput_trend, opex_trend, training_trend, committed, rho_c, last_attempt, rounds,
+     ownership) = state  # fmt: skip
+    inverse_util, electricity, v_round, v_tranche = drivers
+    month = np.float64(t)
     # A stressed starting level scales the month's quantity by its level multiplier
     # (1.0 otherwise); the queries per user per month (qf, qp) include DAYS_PER_MONTH.
     # 2. Paid and free users.
@@ -347,13 +380,20 @@ def month_accounts(t, demand, supply, company, state, drivers):
     busy = tokens / (3600.0 * throughput)
     hours = busy * inverse_util
     gpus = hours * (1.0 / HOURS_PER_MONTH)
-    # 12. Rented capacity at the (possibly discounted) rental price.
+    # 12 (v2). Committed hours (the schedule grows from month 2 on) are paid at the
+    # committed price whether used or not; the rented need beyond them is bought on
+    # demand at the index's price, with the partner discount. With no commitment this is
+    # v1's rent_share H_t rho_t (1 - d_t), bit for bit.
+    committed = committed * commitment_g if t > 1 else committed
+    hired = commitment_share * committed if month <= commitment_months else 0.0
+    need = rent_share * hours
     discount = disc if t <= dmonths else 0.0
-    rented = rent_share * hours * rho0 * hw * (1.0 - discount)
+    rented = max(need - hired, 0.0) * rho0 * hw * (1.0 - discount) + hired * rho_c
+    idle = max(hired - need, 0.0) * rho_c
     # 13. Owned fleet: retire, buy what the need exceeds, depreciate straight-line by rate q.
-    kept = fleet * (1.0 - q)
-    fleet = max(kept, (1.0 - rent_share) * gpus)
-    capex = (fleet - kept) * capex0 * hw
+    kept_fleet = fleet * (1.0 - q)
+    fleet = max(kept_fleet, (1.0 - rent_share) * gpus)
+    capex = (fleet - kept_fleet) * capex0 * hw
     depreciation = q * book
     book = book - depreciation + capex
     # 14. Energy and other owned-fleet costs.
@@ -370,65 +410,93 @@ def month_accounts(t, demand, supply, company, state, drivers):
     operating = gross - opex - training
     cash_flow = revenue - partner - rented - energy - other - capex - opex - training
     cash = cash + cash_flow
+    # 17 (v2). Financing: the tranche in its month (a fractional tranche_month means the
+    # month it falls in), then a round when the cash after the tranche covers less than
+    # `trigger` months of this month's burn and the cooldown since the last attempt has
+    # passed. A successful attempt that would raise nothing (no revenue) is no round.
+    arrived = (month - 1.0 < tranche_month) & (tranche_month <= month) & (v_tranche < tranche_p)
+    tranche_in = tranche if arrived else 0.0
+    attempt = (trigger > 0.0) & (cash_flow < 0.0) & (cash + tranche_in < trigger * -cash_flow)
+    attempt = attempt & (month - last_attempt >= cooldown)
+    raised = round_factor * revenue
+    success = attempt & (v_round < success_p) & (raised > 0.0)
+    last_attempt = month if attempt else last_attempt
+    rounds = rounds + 1.0 if success else rounds
+    ownership = ownership * kept if success else ownership
+    financing = tranche_in + (raised if success else 0.0)
+    cash = cash + financing
     # 18. Derived ratios, kept finite.
     margin = max(gross / revenue, GROSS_MARGIN_FLOOR) if revenue > 0.0 else (
         GROSS_MARGIN_FLOOR if gross < 0.0 else 0.0)  # fmt: skip
     cost_per_mtok = 1e6 * compute / tokens if tokens > 0.0 else 0.0
     state = (users_state, api_state, x, hw, y, fleet, book, cash, tau_trend, price_trend,
-             throughput_trend, opex_trend, training_trend)  # fmt: skip
+             throughput_trend, opex_trend, training_trend, committed, rho_c, last_attempt,
+             rounds, ownership)  # fmt: skip
     outcomes = (users, revenue, compute, margin, operating, cash_flow, cash, gpus,
-                cost_per_mtok)  # fmt: skip
+                cost_per_mtok, idle, financing)  # fmt: skip
     return state, outcomes
 
 
 @device(inline=True)
-def month_step(t, demand, supply, company, state, shocks):
-    """Advance one path from month t - 1 to t: (new state, the nine outcomes of month t).
+def month_step(t, demand, supply, company, finance, state, shocks):
+    """Advance one path from month t - 1 to t: (new state, the eleven outcomes of month t).
 
-    Spec v1, "Monthly dynamics", steps 1-18: the random processes
-    (:func:`advance_processes`, the steps of :mod:`kernels.processes`), then the
-    month's accounts (:func:`month_accounts`). The CPU lane kernel runs the two as
+    Spec v2, "Monthly dynamics", steps 1-18 with v2's steps 12 and 17: the random
+    processes (:func:`advance_processes`, the steps of :mod:`kernels.processes`), then
+    the month's accounts (:func:`month_accounts`). The CPU lane kernel runs the two as
     separate loops, each short enough for the processor to overlap its iterations.
     """
     state, drivers = advance_processes(demand, supply, state, shocks)
-    return month_accounts(t, demand, supply, company, state, drivers)
+    return month_accounts(t, demand, supply, company, finance, state, drivers)
 
 
 @device(inline=True)
 def track(t, company, trackers, outcomes):
     """The per-path trackers after month t: (discount factor, NPV, cumulative operating
-    profit, minimum cash, first profitable month, last month below the starting cash,
-    ruin month), months 0 until they happen."""
+    profit, minimum cash, first profitable month, last month the cash before financing
+    was below the starting cash, ruin month, the cash before financing, capital raised),
+    months 0 until they happen."""
     cash0 = company[2]
-    discount, npv, cum_op, min_cash, first_profit, last_below, ruin = trackers
+    (discount, npv, cum_op, min_cash, first_profit, last_below, ruin, operating_cash,
+     capital) = trackers  # fmt: skip
     operating = outcomes[_O_OP]
+    cash_flow = outcomes[_O_CF]
     cash = outcomes[_O_CASH]
     month = np.float64(t)
     discount = discount * company[3]
-    npv = npv + outcomes[_O_CF] * discount
+    npv = npv + cash_flow * discount
     cum_op = cum_op + operating
     min_cash = min(min_cash, cash)
     first_profit = month if (first_profit == 0.0) & (operating > 0.0) else first_profit
-    last_below = month if cash < cash0 else last_below
+    # Payback is the business's own break-even: initial_cash + sum of CF, financing left
+    # out (with no financing it is the cash itself, as in v1).
+    operating_cash = operating_cash + cash_flow
+    last_below = month if operating_cash < cash0 else last_below
     ruin = month if (ruin == 0.0) & (cash < 0.0) else ruin
-    return discount, npv, cum_op, min_cash, first_profit, last_below, ruin
+    capital = capital + outcomes[_O_FINANCING]
+    return (discount, npv, cum_op, min_cash, first_profit, last_below, ruin, operating_cash,
+            capital)  # fmt: skip
 
 
 @device(inline=True)
-def finish(horizon, company, cash, revenue, trackers):
-    """Per-path outcomes in PATH_NAMES order from the last month's cash and revenue;
+def finish(horizon, company, state, revenue, trackers):
+    """Per-path outcomes in PATH_NAMES order from the last month's state and revenue;
     months that never come are horizon + 1."""
     never = horizon + 1.0
-    _, npv, cum_op, min_cash, first_profit, last_below, ruin = trackers
+    _, npv, cum_op, min_cash, first_profit, last_below, ruin, operating_cash, capital = trackers
     return (
         npv,
         cum_op,
-        cash,
+        state[_S_CASH],
         min_cash,
         12.0 * revenue,
         first_profit if first_profit > 0.0 else never,
-        last_below + 1.0 if cash >= company[2] else never,
+        last_below + 1.0 if operating_cash >= company[2] else never,
         ruin if ruin > 0.0 else never,
+        capital,
+        state[16],
+        state[17],
+        max(-min_cash, 0.0),
     )
 
 
@@ -518,6 +586,10 @@ def store_path(per_path, row, result):
     per_path[row, 5] = result[5]
     per_path[row, 6] = result[6]
     per_path[row, 7] = result[7]
+    per_path[row, 8] = result[8]
+    per_path[row, 9] = result[9]
+    per_path[row, 10] = result[10]
+    per_path[row, 11] = result[11]
 
 
 # --- the CPU lane driver --------------------------------------------------------------
@@ -612,12 +684,13 @@ def _setup_group(lanes, levels, src, w, g):
     """The per-path constants of the inputs in rows ``src..`` of w[g] (with the stress
     multipliers ``levels``) into its constant rows."""
     for lane in range(lanes):  # lane loop: constants
-        demand, supply, company = path_constants(
+        demand, supply, company, finance = path_constants(
             load_inputs(w, g, src, lane), load_inputs(w, g, src + _HALF, lane), levels
         )
-        store13(w, g, CD, lane, demand)
-        store19(w, g, CP, lane, supply)
-        store12(w, g, CC, lane, company)
+        store_demand(w, g, CD, lane, demand)
+        store_supply(w, g, CP, lane, supply)
+        store_company(w, g, CC, lane, company)
+        store_finance(w, g, CF, lane, finance)
 
 
 @_lane_block
@@ -626,10 +699,10 @@ def _start_group(lanes, w, g):
     for lane in range(lanes):  # lane loop: month 0
         state, trackers = initial_state(
             load_inputs(w, g, X, lane), load_inputs(w, g, X + _HALF, lane),
-            load19(w, g, CP, lane),
+            load_supply(w, g, CP, lane),
         )  # fmt: skip
-        store13(w, g, ST, lane, state)
-        store7(w, g, TR, lane, trackers)
+        store_state(w, g, ST, lane, state)
+        store_track(w, g, TR, lane, trackers)
 
 
 @_lane_block
@@ -644,14 +717,16 @@ def _shock_group(k0, k1, base, t, lanes, antithetic, chol_rows, w, g, tails, tai
     one, as :func:`kernels.rng.normal` does, spends most of the phase on tails that
     85 % of draws discard; each normal is the same quotient either way."""
     for lane in range(lanes):  # lane loop: Philox words, uniforms and central normals
-        u0, u1, u2, u3, u4, v = shock_uniforms(k0, k1, base + lane, t, antithetic)
+        u0, u1, u2, u3, u4, v, v_round, v_tranche = shock_uniforms(k0, k1, base + lane, t,
+                                                                   antithetic)  # fmt: skip
         store5(w, g, UN, lane, (u0, u1, u2, u3, u4))
         n0, d0 = normal_central(u0)
         n1, d1 = normal_central(u1)
         n2, d2 = normal_central(u2)
         n3, d3 = normal_central(u3)
         n4, d4 = normal_central(u4)
-        store6(w, g, ZS, lane, (n0 / d0, n1 / d1, n2 / d2, n3 / d3, n4 / d4, v))
+        store_shocks(w, g, ZS, lane, (n0 / d0, n1 / d1, n2 / d2, n3 / d3, n4 / d4, v, v_round,
+                                      v_tranche))  # fmt: skip
     # The tail draws of each normal as the set bits of a 64-bit mask (a vector loop),
     # then listed bit by bit: about 10 of 64 lanes, no unpredictable branch.
     n = 0
@@ -682,21 +757,24 @@ def _step_group(t, lanes, w, g):
     processes and the accounts of :func:`month_step` as two lane loops)."""
     for lane in range(lanes):  # lane loop: processes
         state, drivers = advance_processes(
-            load13(w, g, CD, lane), load19(w, g, CP, lane), load13(w, g, ST, lane),
-            load6(w, g, ZS, lane),
+            load_demand(w, g, CD, lane), load_supply(w, g, CP, lane), load_state(w, g, ST, lane),
+            load_shocks(w, g, ZS, lane),
         )  # fmt: skip
-        store13(w, g, ST, lane, state)
+        store_state(w, g, ST, lane, state)
         w[g, DR, lane] = drivers[0]
         w[g, DR + 1, lane] = drivers[1]
+        w[g, DR + 2, lane] = drivers[2]
+        w[g, DR + 3, lane] = drivers[3]
     for lane in range(lanes):  # lane loop: accounts
-        company = load12(w, g, CC, lane)
+        company = load_company(w, g, CC, lane)
+        drivers = (w[g, DR, lane], w[g, DR + 1, lane], w[g, DR + 2, lane], w[g, DR + 3, lane])
         state, outcomes = month_accounts(
-            t, load13(w, g, CD, lane), load19(w, g, CP, lane), company,
-            load13(w, g, ST, lane), (w[g, DR, lane], w[g, DR + 1, lane]),
+            t, load_demand(w, g, CD, lane), load_supply(w, g, CP, lane), company,
+            load_finance(w, g, CF, lane), load_state(w, g, ST, lane), drivers,
         )  # fmt: skip
-        store13(w, g, ST, lane, state)
-        store7(w, g, TR, lane, track(t, company, load7(w, g, TR, lane), outcomes))
-        store9(w, g, OUT, lane, outcomes)
+        store_state(w, g, ST, lane, state)
+        store_track(w, g, TR, lane, track(t, company, load_track(w, g, TR, lane), outcomes))
+        store_outcomes(w, g, OUT, lane, outcomes)
 
 
 @_lane_block
@@ -828,8 +906,9 @@ def run_paths(
             row0 = start + g * LANES
             for lane in range(lanes):
                 result = finish(
-                    np.float64(horizon), load12(work, g, CC, lane), work[g, ST + 7, lane],
-                    work[g, OUT + _O_REVENUE, lane], load7(work, g, TR, lane),
+                    np.float64(horizon), load_company(work, g, CC, lane),
+                    load_state(work, g, ST, lane), work[g, OUT + _O_REVENUE, lane],
+                    load_track(work, g, TR, lane),
                 )  # fmt: skip
                 ruin_counts[np.int64(result[7])] += 1
                 if keep_per_path:

@@ -1,4 +1,4 @@
-"""Numpy reference implementation of the model (specification v1), the test oracle.
+"""Numpy reference implementation of the model (specification v2), the test oracle.
 
 Written from ``MODEL_SPEC.md`` alone, equation by equation, vectorised over paths
 with a plain loop over months, so the fast kernels can be checked against it path
@@ -18,6 +18,17 @@ Readings of the specification this module commits to (the kernels must agree):
   is the floor if GP < 0 and 0 otherwise (R < 0 cannot arise from valid inputs).
 - Cost per 1e6 tokens is 1e6 CC / (C + A), and 0 when no token is served.
 - Month outcomes that never happen within the horizon are ``never = T + 1``.
+
+v2 (commitments and financing):
+
+- The committed schedule is Hc_t = commitment_share H_0 exp(dt sum_{2 <= s <= t} g_s)
+  (``exp(g (t - 1) dt)`` for a constant g), H_0 = G_0 x 730, for t <= commitment_months.
+- The committed price is fixed at t = 0 from the path's unstressed gpu_rent_price_0;
+  commitment_discount cannot be stressed.
+- The tranche arrives in month ceil(tranche_month): the month t with
+  t - 1 < tranche_month <= t (so a whole number means that month), never when it is 0.
+- A successful attempt to raise that would raise nothing (12 R_t x multiple = 0) is no
+  round: nothing is raised, nothing diluted, the rounds count does not move.
 
 Stress tests (docs/model.md) extend the specification: in month t every input is
 its path's value times ``mul[t]`` plus ``add[t]``. Growth terms then accumulate
@@ -107,6 +118,14 @@ def monthly_shocks(seed: int, paths, step: int, shock_chol, antithetic: bool = F
     return z, v
 
 
+def month_uniforms(seed: int, paths, step: int, antithetic: bool = False):
+    """Month ``step``'s round and tranche uniforms (spec v2): the uniforms of words w2 and
+    w3 of its block 1, as ``(v_round, v_tranche)``, each ``(n_paths,)``."""
+    paths = _as_paths(paths)
+    words1 = ref.block_words(seed, paths, step, 1, antithetic)
+    return ref.uniform(words1[:, 2]), ref.uniform(words1[:, 3])
+
+
 def _check_inputs(inputs, shock_chol, horizon_months, paths):
     inputs = np.asarray(inputs, dtype=np.float64)
     if inputs.ndim != 2 or inputs.shape[1] != N_INPUTS:
@@ -137,7 +156,7 @@ def simulate_reference(
 
     Parameters
     ----------
-    inputs : array_like, shape (n_paths, 44)
+    inputs : array_like, shape (n_paths, 56)
         Static inputs, columns in ``layout.INPUT_NAMES`` order; row i belongs to path
         ``paths[i]``.
     shock_chol : array_like, shape (5, 5)
@@ -152,14 +171,14 @@ def simulate_reference(
     antithetic : bool, optional
         Path 2k+1 uses path 2k's words complemented (every shock negated, v -> 1 - v).
     stress : tuple of two array_like, optional
-        ``(mul, add)``, each ``(T + 1, 44)``: input i in month t is ``x * mul[t, i] +
+        ``(mul, add)``, each ``(T + 1, 56)``: input i in month t is ``x * mul[t, i] +
         add[t, i]`` (row 0 unused); None: no stress.
 
     Returns
     -------
     dict
-        ``monthly``: ``(n_paths, 9, T)`` float64 in ``MONTHLY_NAMES`` order, month t in
-        column t - 1; ``per_path``: ``(n_paths, 8)`` float64 in ``PATH_NAMES`` order,
+        ``monthly``: ``(n_paths, 11, T)`` float64 in ``MONTHLY_NAMES`` order, month t in
+        column t - 1; ``per_path``: ``(n_paths, 12)`` float64 in ``PATH_NAMES`` order,
         month outcomes as month numbers with never = T + 1; ``never``: T + 1.
     """
     paths = _as_paths(paths)
@@ -199,6 +218,7 @@ def simulate_reference(
     opex_0 = col("fixed_opex_0")
     training_0 = col("training_spend_0")
     initial_cash, discount_rate = col("initial_cash"), col("discount_rate")
+    commitment_discount = col("commitment_discount")
 
     sqrt_dt = np.sqrt(DT)
 
@@ -220,6 +240,13 @@ def simulate_reference(
     fleet = (1.0 - rent_share) * gpus_0  # N_0
     book_value = fleet * capex_0  # BV_0
     cash = initial_cash.copy()  # (17) Cash_0
+    # v2 (12): H_0 = G_0 x 730 and the committed price, both fixed at t = 0.
+    hours_0 = gpus_0 * HOURS_PER_MONTH
+    committed_price = rent_0 * (1.0 - commitment_discount)
+    # v2 (17): month of the last attempt to raise (none yet), rounds, stake retained.
+    last_attempt = np.full(paths.size, -np.inf)
+    rounds = np.zeros(paths.size)
+    ownership = np.ones(paths.size)
 
     # Accumulated growth exponents dt * sum_{s <= t} g_s of the deterministic trends.
     tau_exp = np.zeros(paths.size)
@@ -227,11 +254,13 @@ def simulate_reference(
     theta_exp = np.zeros(paths.size)
     opex_exp = np.zeros(paths.size)
     training_exp = np.zeros(paths.size)
+    commitment_exp = np.zeros(paths.size)  # from month 2: Hc_1 = share x H_0
 
     monthly = np.empty((paths.size, N_MONTHLY, horizon))
     for t in range(1, horizon + 1):
         z, v = monthly_shocks(seed, paths, t, chol, antithetic)
         z1, z2, z3, z4, z5 = z
+        v_round, v_tranche = month_uniforms(seed, paths, t, antithetic)
         # Month t's inputs (the stressed ones changed); starting levels become multipliers.
         xt = np.where(level, x, x * mul[t] + add[t])
         lvl = dict(zip(LEVEL_INPUTS, (mul[t, INPUT_INDEX[n]] for n in LEVEL_INPUTS), strict=True))
@@ -261,6 +290,8 @@ def simulate_reference(
         theta_exp = theta_exp + now("throughput_gain") * DT
         opex_exp = opex_exp + now("opex_growth") * DT
         training_exp = training_exp + now("training_growth") * DT
+        if t >= 2:
+            commitment_exp = commitment_exp + now("commitment_growth") * DT
 
         # (1) Users: logistic drift with lognormal shocks.
         users_state = users_state * np.exp(
@@ -303,9 +334,19 @@ def simulate_reference(
         )
         rent_price = rent_0 * hw_index
         capex_price = capex_0 * hw_index
-        # (12) Partner discount on rented compute while t <= discount_months.
+        # (12, v2) Committed hours at the committed price, used or not; the rest of the
+        # rented need on demand, with the partner discount while t <= discount_months.
+        committed = np.where(
+            t <= now("commitment_months"),
+            now("commitment_share") * hours_0 * np.exp(commitment_exp),
+            0.0,
+        )
+        rented_need = rent_share * provisioned
+        on_demand = np.maximum(rented_need - committed, 0.0)
+        idle_hours = np.maximum(committed - rented_need, 0.0)
         d = np.where(t <= discount_months, discount, 0.0)
-        rented_cost = rent_share * provisioned * rent_price * (1.0 - d)
+        rented_cost = on_demand * rent_price * (1.0 - d) + committed * committed_price
+        idle_cost = idle_hours * committed_price
         # (13) Owned fleet: buy up to the need, never sell; straight-line-rate depreciation.
         need = (1.0 - rent_share) * gpus
         survivors = fleet * (1.0 - q_retire)
@@ -328,7 +369,29 @@ def simulate_reference(
         operating_profit = gross_profit - opex - training
         # (17) Cash flow: capex is cash, depreciation is not.
         cash_flow = revenue - partner - rented_cost - energy - other - capex - opex - training
-        cash = cash + cash_flow
+        cash_before = cash + cash_flow  # Cash'_t
+        # (17, v2) The tranche in month ceil(tranche_month), with its probability.
+        tranche_month = now("tranche_month")
+        arrives = (t - 1 < tranche_month) & (tranche_month <= t)
+        tranche = np.where(arrives & (v_tranche < now("tranche_probability")),
+                           now("tranche_amount"), 0.0)  # fmt: skip
+        # A round is attempted when the runway after the tranche is short of the trigger
+        # and the cooldown since the last attempt has passed.
+        trigger = now("raise_trigger_months")
+        attempt = (
+            (trigger > 0)
+            & (cash_flow < 0)
+            & (cash_before + tranche < trigger * -cash_flow)
+            & (t - last_attempt >= now("raise_cooldown_months"))
+        )
+        raised = now("raise_arr_multiple") * 12.0 * revenue
+        success = attempt & (v_round < now("raise_success_probability")) & (raised > 0)
+        last_attempt = np.where(attempt, float(t), last_attempt)
+        rounds = rounds + success
+        kept = 1.0 - now("raise_arr_multiple") / now("valuation_arr_multiple")
+        ownership = np.where(success, ownership * kept, ownership)
+        financing = tranche + np.where(success, raised, 0.0)
+        cash = cash_before + financing  # Cash_t
         # (18) Gross margin, floored; 0 revenue gives the floor (a loss) or 0 (no loss).
         ratio = np.divide(gross_profit, revenue, out=np.zeros_like(revenue), where=revenue > 0)
         margin = np.where(
@@ -354,8 +417,10 @@ def simulate_reference(
         out[:, _MONTHLY["cash"]] = cash
         out[:, _MONTHLY["gpus"]] = gpus
         out[:, _MONTHLY["cost_per_mtok"]] = cost_per_mtok
+        out[:, _MONTHLY["idle_commitment_cost"]] = idle_cost
+        out[:, _MONTHLY["financing"]] = financing
 
-    per_path = path_outcomes(monthly, initial_cash, discount_rate)
+    per_path = path_outcomes(monthly, initial_cash, discount_rate, rounds, ownership)
     return {"monthly": monthly, "per_path": per_path, "never": float(horizon + 1)}
 
 
@@ -365,20 +430,24 @@ def _first_month(hit: np.ndarray) -> np.ndarray:
     return np.where(hit.any(axis=1), hit.argmax(axis=1) + 1, horizon + 1).astype(np.float64)
 
 
-def path_outcomes(monthly: np.ndarray, initial_cash, discount_rate) -> np.ndarray:
+def path_outcomes(
+    monthly: np.ndarray, initial_cash, discount_rate, rounds=0.0, ownership=1.0
+) -> np.ndarray:
     """The per-path outcomes of the specification from the monthly outcomes.
 
     Parameters
     ----------
     monthly : numpy.ndarray
-        ``(n_paths, 9, T)`` in ``MONTHLY_NAMES`` order.
+        ``(n_paths, 11, T)`` in ``MONTHLY_NAMES`` order.
     initial_cash, discount_rate : array_like
         Per path (or scalars).
+    rounds, ownership : array_like, optional
+        Per path (or scalars): successful rounds and the stake retained.
 
     Returns
     -------
     numpy.ndarray
-        ``(n_paths, 8)`` float64 in ``PATH_NAMES`` order; months that never come are T + 1.
+        ``(n_paths, 12)`` float64 in ``PATH_NAMES`` order; months that never come are T + 1.
     """
     n_paths, _, horizon = monthly.shape
     initial_cash = np.broadcast_to(np.asarray(initial_cash, np.float64), (n_paths,))
@@ -399,13 +468,22 @@ def path_outcomes(monthly: np.ndarray, initial_cash, discount_rate) -> np.ndarra
     out[:, _PATH["min_cash"]] = cash.min(axis=1)
     out[:, _PATH["terminal_arr"]] = 12.0 * revenue[:, -1]
     out[:, _PATH["first_profit_month"]] = _first_month(operating_profit > 0)
-    # Payback (sustained break-even): the month after the last one below initial cash
-    # (month 1 if none was); never if the horizon ends below it.
-    below = cash < initial_cash[:, None]
+    # Payback (sustained break-even of the business): the month after the last one in
+    # which initial cash + cumulative cash flow (financing excluded) was below initial
+    # cash (month 1 if none was); never if the horizon ends below it. A running sum
+    # from initial_cash, so with no financing it is the cash itself, bit for bit.
+    running = np.cumsum(np.concatenate([initial_cash[:, None], cash_flow], axis=1), axis=1)
+    below = running[:, 1:] < initial_cash[:, None]
     last_below = np.where(below.any(axis=1), horizon - below[:, ::-1].argmax(axis=1), 0)
     payback = (last_below + 1).astype(np.float64)
     out[:, _PATH["payback_month"]] = np.where(below[:, -1], never, payback)
     out[:, _PATH["ruin_month"]] = _first_month(cash < 0)
+    out[:, _PATH["capital_raised"]] = monthly[:, _MONTHLY["financing"]].sum(axis=1)
+    out[:, _PATH["rounds"]] = np.broadcast_to(np.asarray(rounds, np.float64), (n_paths,))
+    out[:, _PATH["ownership_retained"]] = np.broadcast_to(
+        np.asarray(ownership, np.float64), (n_paths,)
+    )
+    out[:, _PATH["funding_gap"]] = np.maximum(-out[:, _PATH["min_cash"]], 0.0)
     return out
 
 
@@ -425,17 +503,17 @@ def run_reference(
     Parameters
     ----------
     packed : montecarlo.inputs.PackedInputs
-        All 44 model inputs, named and ordered as ``layout.INPUT_NAMES``.
+        All 56 model inputs, named and ordered as ``layout.INPUT_NAMES``.
     shock_chol, horizon_months, seed, paths, antithetic, stress
         As for :func:`simulate_reference`.
     given : tuple (values, mask), optional
-        ``values`` ``(n_paths, 44)`` replace the drawn inputs in the columns where the
-        boolean ``mask`` (44,) is set.
+        ``values`` ``(n_paths, 56)`` replace the drawn inputs in the columns where the
+        boolean ``mask`` (56,) is set.
 
     Returns
     -------
     dict
-        :func:`simulate_reference`'s dict plus ``inputs``, the ``(n_paths, 44)`` draws.
+        :func:`simulate_reference`'s dict plus ``inputs``, the ``(n_paths, 56)`` draws.
     """
     if tuple(packed.names) != INPUT_NAMES:
         raise ValueError("packed inputs must be the model's inputs in layout.INPUT_NAMES order")

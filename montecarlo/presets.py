@@ -39,6 +39,8 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from kernels.layout import NEUTRAL_V2
+
 from .distributions import LogNormal
 
 #: Hours per month in the model (spec: 730).
@@ -189,6 +191,7 @@ FRONTIER_LAB: dict[str, Any] = {
         "training_growth": 0.30,  # assumption
         "initial_cash": 30e9,  # assumption: cash plus committed funding in early 2025
         "discount_rate": 0.12,  # assumption: cost of capital
+        **NEUTRAL_V2,  # spec v2 inputs: none yet
     },
     # Spearman rank correlations.
     "correlation": {
@@ -264,6 +267,7 @@ API_STARTUP: dict[str, Any] = {
         "training_growth": 0.30,  # assumption
         "initial_cash": 5e6,  # assumption: a seed round
         "discount_rate": 0.30,  # assumption: venture hurdle rate
+        **NEUTRAL_V2,  # spec v2 inputs: none yet
     },
     "correlation": None,
     # Assumption: chat users and API customers answer to the same market.
@@ -333,6 +337,7 @@ SELF_HOSTED: dict[str, Any] = {
         "training_growth": 0.20,  # assumption
         "initial_cash": 100e6,  # assumption: after a growth round
         "discount_rate": 0.15,  # assumption
+        **NEUTRAL_V2,  # spec v2 inputs: none yet
     },
     "correlation": {
         "names": ["electricity_price_0", "electricity_mean"],
@@ -400,6 +405,7 @@ SPECIALIZED_MODEL: dict[str, Any] = {
         "training_growth": 0.20,  # assumption
         "initial_cash": 20e6,  # assumption: a series A
         "discount_rate": 0.20,  # assumption
+        **NEUTRAL_V2,  # spec v2 inputs: none yet
     },
     "correlation": None,
     "shock_correlation": _users_api_shocks(0.3),  # assumption, as for api-startup

@@ -32,6 +32,12 @@ MONTHLY_META = {
     "cash": ("USD", "cash balance Cash_t"),
     "gpus": ("GPUs", "GPUs provisioned G_t"),
     "cost_per_mtok": ("USD per 1e6 tokens", "inference cost per 1e6 tokens served"),
+    "idle_commitment_cost": (
+        "USD/month",
+        "idle commitment cost IC_t: committed GPU-hours not needed, at the committed price "
+        "(part of inference_cost)",
+    ),
+    "financing": ("USD/month", "financing F_t: the tranche and rounds raised in month t"),
 }
 PATH_META = {
     "npv": ("USD", "net present value of cash flows, month t discounted by (1 + r)^(t/12)"),
@@ -40,8 +46,20 @@ PATH_META = {
     "min_cash": ("USD", "lowest cash balance over months 1..T"),
     "terminal_arr": ("USD/year", "annualised revenue at the horizon, 12 R_T"),
     "first_profit_month": ("month", "first month with operating profit > 0"),
-    "payback_month": ("month", "first month from which cash stays >= initial cash to the horizon"),
-    "ruin_month": ("month", "first month with cash < 0 (the runway)"),
+    "payback_month": (
+        "month",
+        "first month from which initial cash + cumulative cash flow (financing excluded) stays "
+        ">= initial cash to the horizon",
+    ),
+    "ruin_month": ("month", "first month with cash < 0 after financing (the runway)"),
+    "capital_raised": ("USD", "financing over the horizon: the tranche and every round"),
+    "rounds": ("1", "successful rounds (the tranche not counted)"),
+    "ownership_retained": ("1", "stake the holders at t = 0 keep after every round's dilution"),
+    "funding_gap": (
+        "USD",
+        "max(0, -min cash): extra cash at t = 0 that would have kept cash >= 0, financing as "
+        "it happened",
+    ),
 }
 
 
@@ -171,6 +189,8 @@ def per_path_vars(per_path: np.ndarray, horizon: int) -> dict:
         unit, meaning = PATH_META[name]
         attrs = {"units": unit, "long_name": meaning}
         values = per_path[:, j]
+        if name == "rounds":
+            values = values.astype(np.int32)
         if name in MONTH_OUTCOMES:
             values = values.astype(np.int32)
             attrs["never"] = horizon + 1

@@ -331,6 +331,80 @@ _FIELD_ROWS: tuple[tuple[str, FieldInfo], ...] = (
             "the discount factor (1 + rate)^(t/12) must be positive",
         ),
     ),
+    # commitments and financing (spec v2)
+    (
+        "commitment_share",
+        FieldInfo(
+            "fraction",
+            "committed GPU-hours per month at t = 1, as a share of H_0 (provisioned hours at t = 0)",
+            _NONNEG,
+        ),
+    ),
+    ("commitment_growth", FieldInfo("1/yr", "growth of the committed schedule", _ANY)),
+    (
+        "commitment_months",
+        FieldInfo(
+            "months",
+            "term: hours are committed for t <= commitment_months (inf = always)",
+            Range(0.0, _INF, True, False, True),
+        ),
+    ),
+    (
+        "commitment_discount",
+        FieldInfo(
+            "fraction",
+            "committed price = gpu_rent_price_0 (1 - commitment_discount), fixed at signing",
+            _SHARE,
+        ),
+    ),
+    (
+        "tranche_amount",
+        FieldInfo("USD", "a scheduled financing tranche (e.g. the second part of a round)", _NONNEG),
+    ),
+    (
+        "tranche_month",
+        FieldInfo(
+            "months",
+            "the month in which the tranche may arrive: month ceil(tranche_month) (0: none)",
+            _NONNEG,
+        ),
+    ),
+    ("tranche_probability", FieldInfo("fraction", "probability that the tranche arrives", _SHARE)),
+    (
+        "raise_trigger_months",
+        FieldInfo(
+            "months",
+            "a round is attempted when the runway falls below this many months of the "
+            "current burn (0: never)",
+            _NONNEG,
+        ),
+    ),
+    (
+        "raise_success_probability",
+        FieldInfo("fraction", "probability that an attempt to raise succeeds", _SHARE),
+    ),
+    (
+        "raise_arr_multiple",
+        FieldInfo("x", "size of a round as a multiple of annualised revenue 12 R_t", _NONNEG),
+    ),
+    (
+        "raise_cooldown_months",
+        FieldInfo(
+            "months",
+            "minimum months between two attempts to raise",
+            Range(1.0, _INF, True, False),
+            "an attempt per month at most",
+        ),
+    ),
+    (
+        "valuation_arr_multiple",
+        FieldInfo(
+            "x",
+            "post-money valuation as a multiple of 12 R_t (> raise_arr_multiple)",
+            _POSITIVE,
+            "holders keep 1 - raise_arr_multiple / valuation_arr_multiple of their stake",
+        ),
+    ),
 )
 
 #: Unit, meaning and allowed range of every input, in specification order.
@@ -509,6 +583,37 @@ def _check_discounting(dist: md.Distribution, horizon: int) -> None:
             f"overflow double precision; over {horizon} months the rate must stay above "
             f"{least:.6g}"
         )
+
+
+def _check_dilution(dists: Mapping[str, md.Distribution], stresses: tuple, horizon: int) -> None:
+    """Refuse rounds that would sell at least the whole company.
+
+    A round raises raise_arr_multiple x ARR at a post-money valuation of
+    valuation_arr_multiple x ARR, so the holders keep 1 - raise / valuation of their
+    stake: the valuation must exceed the round in every month (stresses included)
+    whenever a round can happen at all."""
+    trigger = float(dists["raise_trigger_months"].support[1])
+    success = float(dists["raise_success_probability"].support[1])
+    mul, add, _ = stress_tables(stresses, horizon)
+    r, v = INPUT_INDEX["raise_arr_multiple"], INPUT_INDEX["valuation_arr_multiple"]
+    t_i, s_i = INPUT_INDEX["raise_trigger_months"], INPUT_INDEX["raise_success_probability"]
+    raise_low, raise_high = (float(x) for x in dists["raise_arr_multiple"].support)
+    value_low, value_high = (float(x) for x in dists["valuation_arr_multiple"].support)
+    rows = {tuple(row) for row in np.column_stack([mul[1:, [r, v, t_i, s_i]],
+                                                   add[1:, [r, v, t_i, s_i]]])}  # fmt: skip
+    for m_r, m_v, m_t, m_s, a_r, a_v, a_t, a_s in sorted(rows):
+        if max(trigger * m_t + a_t, a_t) <= 0.0 or max(success * m_s + a_s, a_s) <= 0.0:
+            continue  # no attempt, or none can succeed
+        most_raised = max(raise_low * m_r + a_r, raise_high * m_r + a_r)
+        least_value = min(value_low * m_v + a_v, value_high * m_v + a_v)
+        if most_raised > 0.0 and not most_raised < least_value:
+            stressed = " (with its stresses)" if stresses else ""
+            raise ScenarioError(
+                f"valuation_arr_multiple must exceed raise_arr_multiple whenever a round can "
+                f"happen: holders keep 1 - raise_arr_multiple / valuation_arr_multiple of their "
+                f"stake; got raise_arr_multiple up to {_number(most_raised)} and "
+                f"valuation_arr_multiple down to {_number(least_value)}{stressed}"
+            )
 
 
 def _type_message(name: str, value: Any) -> str:
@@ -725,9 +830,14 @@ class Stress:
         if input not in FIELDS:
             raise _unknown("stress input", input, INPUT_NAMES)
         if input in UNSTRESSABLE_INPUTS:
+            why = (
+                "it sets the committed price, fixed when the contract is signed at t = 0"
+                if input == "commitment_discount"
+                else "it only sets month 0 or the valuation"
+            )
             raise ScenarioError(
-                f"stress input {input!r} cannot be stressed: it only sets month 0 or the "
-                f"valuation; compare scenarios with different {input} instead"
+                f"stress input {input!r} cannot be stressed: {why}; compare scenarios with "
+                f"different {input} instead"
             )
         integral = isinstance(start_month, numbers.Integral)
         if isinstance(start_month, bool | np.bool_) or not integral:
@@ -1016,6 +1126,7 @@ class Scenario:
         object.__setattr__(self, "_correlation", _check_correlation(correlation))
         object.__setattr__(self, "_shocks", _check_shocks(shock_correlation))
         object.__setattr__(self, "_stresses", _check_stresses(stresses, horizon, dists))
+        _check_dilution(dists, self._stresses, horizon)
         object.__setattr__(self, "_packed", None)
 
     # --- construction ---------------------------------------------------------------------

@@ -10,6 +10,7 @@ from kernels.layout import (
     GROSS_MARGIN_FLOOR,
     INPUT_NAMES,
     MONTHLY_NAMES,
+    NEUTRAL_V2,
     PATH_NAMES,
 )
 from kernels.reference_model import monthly_shocks, run_reference, simulate_reference
@@ -82,6 +83,7 @@ BASE = {
     "training_growth": 0.0,
     "initial_cash": 1e6,
     "discount_rate": 0.1,
+    **NEUTRAL_V2,
 }
 assert tuple(BASE) == INPUT_NAMES
 DAYS = 365.0 / 12.0

@@ -280,7 +280,7 @@ def test_invalid_stresses_name_the_problem(kwargs, match):
 
 
 def test_unstressable_and_level_inputs_are_the_documented_ones():
-    assert set(UNSTRESSABLE_INPUTS) == {"initial_cash", "discount_rate"}
+    assert set(UNSTRESSABLE_INPUTS) == {"initial_cash", "discount_rate", "commitment_discount"}
     assert set(LEVEL_INPUTS) <= set(INPUT_NAMES)
 
 
