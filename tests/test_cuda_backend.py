@@ -58,12 +58,25 @@ SHOCKS = [
 
 def scenario(stressed: bool = False) -> Scenario:
     """Four months of a preset with uncertain initial cash (so paths are ruined in
-    every month) and correlated shocks; two stresses on request."""
+    every month) and correlated shocks, part-rented with a commitment that is idle on
+    some paths, a tranche and rounds (spec v2); two stresses on request."""
     s = Scenario.preset("self-hosted").replace(
         horizon_months=4,
         initial_cash=md.Uniform(-2e6, 3e7),
         generation_jump_rate=2.0,
         shock_correlation=SHOCKS,
+        rent_share=md.Uniform(0.2, 0.8),
+        commitment_share=md.Uniform(0.1, 1.0),
+        commitment_months=3.0,
+        commitment_discount=0.4,
+        tranche_amount=5e6,
+        tranche_month=2.0,
+        tranche_probability=0.5,
+        raise_trigger_months=24.0,
+        raise_success_probability=0.5,
+        raise_arr_multiple=2.0,
+        raise_cooldown_months=1.0,
+        valuation_arr_multiple=20.0,
     )
     if stressed:
         s = s.with_stress("gpu_rent_price_0", start_month=2, multiply=1.5)
@@ -118,6 +131,9 @@ def test_paths_match_numba(launch, case):
     got = simulate_paths(s, N, seed=SEED, backend="cuda", **case)
     want = simulate_paths(s, N, seed=SEED, backend="numba", **case)
     assert got.attrs["backend"] == "cuda"
+    # Not vacuous: commitments sit idle, tranches arrive and rounds succeed on some paths.
+    assert (want.idle_commitment_cost > 0).any() and (want.rounds > 0).any()
+    assert (want.financing == 5e6).any()
     assert_paths_agree(got, want, "simulate_paths")
 
 
