@@ -797,7 +797,7 @@ def _reduce_group(t, horizon, lanes, shift, w, g, flat, dev, slots, sums):
         for lane in range(lanes, LANES):
             dev[v, lane] = 0.0
             dev[N_MONTHLY + v, lane] = 0.0
-    # The scatter stays scalar: nine counts per path, at unsigned flat offsets.
+    # The scatter stays scalar: eleven counts per path, at unsigned flat offsets.
     for v in range(N_MONTHLY):
         for lane in range(lanes):
             flat[slots[v, lane]] += np.uint32(1)

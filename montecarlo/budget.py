@@ -167,7 +167,7 @@ def check_tornado(n_paths: int, n_inputs: int, horizon: int) -> None:
 
 def check_model_sobol(n: int, d: int, horizon: int) -> None:
     """model_sobol's budget: the Saltelli design (n (d + 2) points of d inputs) and its
-    outputs, plus one block's run with all 44 inputs given and its kept paths."""
+    outputs, plus one block's run with all 56 inputs given and its kept paths."""
     design = n * (d + 2) * (2 * d + 1) * 8
     block = n * N_INPUTS * 8 + kept_path_bytes(n, d)
     check_memory(

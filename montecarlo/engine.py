@@ -120,7 +120,7 @@ def _provenance(plan: Plan, backend: str, n_paths: int, chunk: int, extra: dict)
         "horizon_months": plan.horizon,
         "chunk_paths": chunk,
         "rng": "philox4x32-10; counter (path lo, path hi, step, block); AS 241 normals",
-        "model_spec": "v1",
+        "model_spec": "v2",
         "scenario_name": plan.scenario.name,
         "scenario": plan.scenario.to_toml(),
         "static_inputs": plan.static_inputs,
@@ -200,7 +200,7 @@ def simulate(
         Static inputs to use instead of drawing them: row p belongs to path p. A
         DataArray on (``path``, ``input``) (for example another run's ``inputs``),
         a Dataset holding one, a DataFrame or mapping of input name to values, or
-        an array whose columns are the scenario's uncertain inputs (or all 44) in
+        an array whose columns are the scenario's uncertain inputs (or all 56) in
         specification order. Inputs not given are drawn as usual (without
         correlation to the given ones). Rows must number at least the paths run.
 
@@ -326,7 +326,7 @@ def simulate(
 
 
 def _given_inputs(inputs, scenario, n_rows: int):
-    """Validate caller-given static inputs: ``(values (rows, 44), mask (44,))``."""
+    """Validate caller-given static inputs: ``(values (rows, 56), mask (56,))``."""
     if isinstance(inputs, xr.Dataset):
         if "inputs" in inputs:
             inputs = inputs["inputs"]
@@ -472,7 +472,7 @@ def simulate_paths(
 
     Variables have the per-month outcome names of :func:`simulate`
     (``users``, ``revenue``, ...) on (``path``, ``month``), plus the per-path
-    outcomes and the sampled ``inputs`` (all 44, on ``input``). Path p is the
+    outcomes and the sampled ``inputs`` (all 56, on ``input``). Path p is the
     same path p as in :func:`simulate` with the same seed (and ``qmc`` or ``inputs``).
     """
     scenario = _as_scenario(scenario)

@@ -309,7 +309,7 @@ def optimize(
     scenario : Scenario or str
         The scenario, or a preset name. Each decision replaces its input by a constant.
     decisions : mapping of str to (low, high)
-        The scenario inputs to choose (any of the 44 inputs, e.g.
+        The scenario inputs to choose (any of the 56 inputs, e.g.
         ``{"subscription_price": (10, 60), "rent_share": (0, 1)}``), each within
         finite bounds low < high that its allowed range holds.
     objective : str or tuple

@@ -113,7 +113,7 @@ class CudaBackend:
     plan : montecarlo.backends.plan.Plan
         The run.
     shift : numpy.ndarray
-        (9, T) shift of the variance sums (path 0's monthly outcomes).
+        (11, T) shift of the variance sums (path 0's monthly outcomes).
     threads, blocks, max_registers : int, optional
         Launch shape and register cap (defaults: the module's THREADS, BLOCKS and
         MAX_REGISTERS). None of them changes results.

@@ -58,13 +58,13 @@ class Reductions:
 
     n_paths: int
     horizon: int
-    counts: np.ndarray  # int64 (9, T, N_BUCKETS): sketch counts
-    sum_d: np.ndarray  # float64 (9, T): sum of x - shift
-    sum_d2: np.ndarray  # float64 (9, T): sum of (x - shift)**2
-    shift: np.ndarray  # float64 (9, T)
+    counts: np.ndarray  # int64 (11, T, N_BUCKETS): sketch counts
+    sum_d: np.ndarray  # float64 (11, T): sum of x - shift
+    sum_d2: np.ndarray  # float64 (11, T): sum of (x - shift)**2
+    shift: np.ndarray  # float64 (11, T)
     profitable: np.ndarray  # int64 (T,)
     ruin_counts: np.ndarray  # int64 (T + 2,): paths by ruin month, T + 1 = never
-    per_path: np.ndarray | None = None  # float64 (n, 8)
+    per_path: np.ndarray | None = None  # float64 (n, 12)
     inputs: np.ndarray | None = None  # float64 (n, n_kept_inputs)
     input_names: tuple[str, ...] = ()
 
@@ -110,7 +110,7 @@ class Plan:
             return "given by the caller where set, else drawn (philox)"
         if self.qmc:
             return "randomised quasi-Monte Carlo: scrambled Sobol (scipy.stats.qmc), point = path"
-        return "philox (spec v1)"
+        return "philox (spec v2)"
 
     def chunk_inputs(self, first: int, n: int):
         """``(values, mask)`` of paths first .. first + n - 1: inputs that are not drawn."""
