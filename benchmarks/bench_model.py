@@ -1,4 +1,4 @@
-"""Path-months per second of the full model (spec v1): the numba engine beside its baselines.
+"""Path-months per second of the full model (spec v2): the numba engine beside its baselines.
 
 Usage::
 
@@ -13,8 +13,9 @@ the median of R repeats after a warm-up call that compiles everything:
 (b) ``simulate(..., backend="numpy")``, the reference backend, on 1/20 of the
     paths (it is slow; its rate is per path-month all the same);
 (c) RNG only: a numba kernel drawing exactly the variates the model draws
-    (per path the 44 static-input normals, per month five normals and the
-    jump uniform) and summing them: the floor on what the model can cost;
+    (per path the 56 static-input normals, per month five normals and the
+    jump, round and tranche uniforms) and summing them: the floor on what the
+    model can cost;
 (d) the model written in idiomatic numpy (``idiomatic_numpy.py``), one thread.
 
 Then, one thread, each phase of the numba kernel alone (``kernels.vectorisation``: the
@@ -75,7 +76,8 @@ def rng_only(k0, k1, n_paths, horizon, n_static_blocks):
 
     Per path: the normals of step 0, blocks 0 .. n_static_blocks - 1 (the
     static inputs); per month t: the four normals of block 0 of step t and,
-    from block 1, the normal of word 0 and the uniform of word 1 (the jump).
+    from block 1, the normal of word 0 and the uniforms of words 1-3 (the jump,
+    the round and the tranche).
     Summing them keeps the compiler from dropping any draw.
     """
     total = 0.0
@@ -86,8 +88,9 @@ def rng_only(k0, k1, n_paths, horizon, n_static_blocks):
             s += normal(w0) + normal(w1) + normal(w2) + normal(w3)
         for t in range(1, horizon + 1):
             w0, w1, w2, w3 = draw_block(k0, k1, p, t, 0, False)
-            v0, v1, _, _ = draw_block(k0, k1, p, t, 1, False)
-            s += normal(w0) + normal(w1) + normal(w2) + normal(w3) + normal(v0) + uniform(v1)
+            v0, v1, v2, v3 = draw_block(k0, k1, p, t, 1, False)
+            s += normal(w0) + normal(w1) + normal(w2) + normal(w3) + normal(v0)
+            s += uniform(v1) + uniform(v2) + uniform(v3)
         total += s
     return total
 

@@ -1,4 +1,4 @@
-"""The full model of spec v1 as a competent user would write it in plain numpy.
+"""The full model of spec v2 as a competent user would write it in plain numpy.
 
 This is the baseline the engine has to beat: what someone who knows numpy and
 scipy would write for this model if ``montecarlo`` did not exist. It reads the
@@ -18,7 +18,7 @@ How it is written, and why:
 - Means and standard deviations come from running sums of x and x**2 per
   month; probabilities from counts; quantiles exactly, with ``np.quantile``
   over every path of a month, which needs all (paths, months) values of the
-  nine outcomes: they are kept as float32 (2.2 GB at 1e6 paths x 60 months)
+  eleven outcomes: they are kept as float32 (2.6 GB at 1e6 paths x 60 months)
   while that fits ``quantile_memory``, and quantiles are skipped otherwise.
 
 The streams differ from the engine's, so results agree with
@@ -41,7 +41,7 @@ DAYS_PER_MONTH = 365.0 / 12.0
 #: Gross margin floor for months without revenue (documented in docs/model.md).
 GROSS_MARGIN_FLOOR = -1.0e6
 
-#: The nine per-month outcomes, in the engine's order.
+#: The eleven per-month outcomes, in the engine's order.
 MONTHLY = (
     "users",
     "revenue",
@@ -52,8 +52,10 @@ MONTHLY = (
     "cash",
     "gpus",
     "cost_per_mtok",
+    "idle_commitment_cost",
+    "financing",
 )
-#: The per-path outcomes, in the engine's order; the last three are months (never = T + 1).
+#: The per-path outcomes, in the engine's order; three are months (never = T + 1).
 PER_PATH = (
     "npv",
     "cumulative_operating_profit",
@@ -63,6 +65,10 @@ PER_PATH = (
     "first_profit_month",
     "payback_month",
     "ruin_month",
+    "capital_raised",
+    "rounds",
+    "ownership_retained",
+    "funding_gap",
 )
 #: Quantile levels, as the engine reports by default.
 QUANTILES = (0.01, 0.05, 0.1, 0.25, 0.5, 0.75, 0.9, 0.95, 0.99)
@@ -139,7 +145,7 @@ def simulate_numpy(
     quantile_memory: float = 4 * 2**30,
     keep_paths: bool = False,
 ) -> dict:
-    """Simulate the model of spec v1 in plain numpy and reduce it like ``simulate``.
+    """Simulate the model of spec v2 in plain numpy and reduce it like ``simulate``.
 
     Parameters
     ----------
@@ -162,7 +168,7 @@ def simulate_numpy(
     Returns
     -------
     dict
-        ``mean``, ``std`` (9, T); ``quantiles`` (9, nq, T) or None;
+        ``mean``, ``std`` (11, T); ``quantiles`` (11, nq, T) or None;
         ``p_profitable``, ``p_ruined`` (T,); ``per_path`` (name to (n_paths,)
         array) or None; ``seconds`` spent in ``inputs``, ``months`` and
         ``quantiles``.
@@ -222,6 +228,15 @@ def simulate_numpy(
         hw = np.ones(n)
         y = np.log(x["electricity_price_0"]) * np.ones(n)
         cash = cash0 * np.ones(n)
+        # v2: the committed schedule starts at share x H_0, at a price fixed at signing.
+        committed_0 = x["commitment_share"] * gpus * HOURS_PER_MONTH
+        committed_price = x["gpu_rent_price_0"] * (1.0 - x["commitment_discount"])
+        kept_stake = 1.0 - x["raise_arr_multiple"] / x["valuation_arr_multiple"]
+        last_attempt = np.full(n, -np.inf)
+        rounds = np.zeros(n)
+        ownership = np.ones(n)
+        capital = np.zeros(n)
+        operating_cash = cash0 * np.ones(n)
 
         npv = np.zeros(n)
         cum_op = np.zeros(n)
@@ -232,7 +247,7 @@ def simulate_numpy(
 
         for t in range(1, T + 1):
             z = shock_chol @ rng.standard_normal((5, n))
-            v = rng.random(n)
+            v, v_round, v_tranche = rng.random((3, n))
             # 1-4. Users, paid and free users, consumer tokens.
             users = users * np.exp(
                 r * DT * (1.0 - users / K) - 0.5 * su**2 * DT + su * math.sqrt(DT) * z[0]
@@ -258,9 +273,17 @@ def simulate_numpy(
             )
             hw = hw * np.exp((x["hardware_drift"] - 0.5 * sh**2) * DT + sh * math.sqrt(DT) * z[3])
             hw = hw * jump
-            # 12. Rented capacity.
+            # 12. Rented capacity: committed hours at the committed price, the rest on demand.
+            committed = np.where(
+                t <= x["commitment_months"],
+                committed_0 * np.exp(x["commitment_growth"] * (t - 1) * DT),
+                0.0,
+            )
+            need = rent * hours
             discount = np.where(t <= x["discount_months"], x["compute_discount"], 0.0)
-            rented = rent * hours * x["gpu_rent_price_0"] * hw * (1.0 - discount)
+            rented = np.maximum(need - committed, 0.0) * x["gpu_rent_price_0"] * hw * (
+                1.0 - discount) + committed * committed_price  # fmt: skip
+            idle = np.maximum(committed - need, 0.0) * committed_price
             # 13. Owned fleet, purchases, depreciation.
             kept = fleet * (1.0 - retire)
             fleet = np.maximum(kept, (1.0 - rent) * gpus)
@@ -280,6 +303,22 @@ def simulate_numpy(
             operating = gross - opex - training
             cash_flow = revenue - partner - rented - energy - other - capex - opex - training
             cash = cash + cash_flow
+            # 17 (v2). The tranche in its month, then a round when the runway is short.
+            tm = x["tranche_month"]
+            tranche = np.where((t - 1 < tm) & (tm <= t) & (v_tranche < x["tranche_probability"]),
+                               x["tranche_amount"], 0.0)  # fmt: skip
+            trigger = x["raise_trigger_months"]
+            attempt = (trigger > 0) & (cash_flow < 0) & (cash + tranche < trigger * -cash_flow)
+            attempt &= t - last_attempt >= x["raise_cooldown_months"]
+            raised = x["raise_arr_multiple"] * 12.0 * revenue
+            success = attempt & (v_round < x["raise_success_probability"]) & (raised > 0)
+            last_attempt = np.where(attempt, t, last_attempt)
+            rounds += success
+            ownership = np.where(success, ownership * kept_stake, ownership)
+            financing = tranche + np.where(success, raised, 0.0)
+            cash = cash + financing
+            capital += financing
+            operating_cash = operating_cash + cash_flow
             # 18. Derived ratios, kept finite.
             with np.errstate(divide="ignore", invalid="ignore"):
                 margin = np.where(
@@ -294,12 +333,12 @@ def simulate_numpy(
             cum_op += operating
             np.minimum(min_cash, cash, out=min_cash)
             first_profit = np.where((first_profit == never) & (operating > 0.0), t, first_profit)
-            last_below = np.where(cash < cash0, t, last_below)
+            last_below = np.where(operating_cash < cash0, t, last_below)
             ruin = np.where((ruin == never) & (cash < 0.0), t, ruin)
 
             # Reductions of the month.
             outcomes = (users, revenue, compute, margin, operating, cash_flow, cash, gpus,
-                        cost_per_mtok)  # fmt: skip
+                        cost_per_mtok, idle, financing)  # fmt: skip
             for i, values in enumerate(outcomes):
                 sums[i, t - 1] += values.sum()
                 sums2[i, t - 1] += values @ values
@@ -309,8 +348,9 @@ def simulate_numpy(
 
         ruin_counts += np.bincount(ruin.astype(np.int64), minlength=T + 2)
         if per_path is not None:
-            payback = np.where(cash >= cash0, last_below + 1.0, never)
-            chunk = (npv, cum_op, cash, min_cash, 12.0 * revenue, first_profit, payback, ruin)
+            payback = np.where(operating_cash >= cash0, last_below + 1.0, never)
+            chunk = (npv, cum_op, cash, min_cash, 12.0 * revenue, first_profit, payback, ruin,
+                     capital, rounds, ownership, np.maximum(-min_cash, 0.0))  # fmt: skip
             for name, values in zip(PER_PATH, chunk, strict=True):
                 per_path[name][first : first + n] = values
         seconds["months"] += time.perf_counter() - start
@@ -359,7 +399,7 @@ def check_against_engine(scenario, n_paths: int = 20_000, *, seed: int = 1) -> d
     ours = simulate_numpy(scenario, n_paths, seed=seed, quantiles=(0.5,))
     T = ours["horizon"]
     rows = []
-    for name in ("users", "revenue", "inference_cost", "operating_profit", "cash"):
+    for name in ("users", "revenue", "inference_cost", "operating_profit", "cash", "financing"):
         i = MONTHLY.index(name)
         a, b = float(ds[f"{name}_mean"][-1]), float(ours["mean"][i, -1])
         sa, sb = float(ds[f"{name}_std"][-1]), float(ours["std"][i, -1])
