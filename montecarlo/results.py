@@ -110,7 +110,7 @@ def build_dataset(red: Reductions, *, quantiles, attrs: dict, keep_per_path: boo
             f"{int(invalid.sum())} non-finite values of {MONTHLY_NAMES[v]} (first in month "
             f"{t + 1}); the scenario drives the model outside double precision"
         )
-    quant = sketch_quantiles(red.counts, q)  # (9, T, nq)
+    quant = sketch_quantiles(red.counts, q)  # (11, T, nq)
     # Sums beyond double precision come back as inf: report them, do not warn on them.
     with np.errstate(invalid="ignore", over="ignore"):
         mean = red.shift + red.sum_d / n
@@ -151,6 +151,20 @@ def build_dataset(red: Reductions, *, quantiles, attrs: dict, keep_per_path: boo
         "month",
         ruined,
         {"units": "1", "long_name": "P(cash has gone below 0 by month t)"},
+    )
+    # P(IC_t > 0) from the sketch counts (exact: every positive value has its own buckets,
+    # above the zero bucket), so the risk summary can tell how often commitments sit idle
+    # without per-month paths (docs/risk.md).
+    idle = MONTHLY_NAMES.index("idle_commitment_cost")
+    positive = red.counts[idle, :, sketch.ZERO_BUCKET + 1 : sketch.INVALID_BUCKET].sum(axis=1)
+    data_vars["p_idle_commitment"] = (
+        "month",
+        positive / n,
+        {
+            "units": "1",
+            "long_name": "P(idle committed GPU-hours in month t): idle_commitment_cost > 0 "
+            f"(above 2**{sketch.MIN_EXPONENT} USD)",
+        },
     )
     coords = {"month": months, "quantile": q}
     if keep_per_path and red.per_path is not None:

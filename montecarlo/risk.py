@@ -90,6 +90,25 @@ def share(hit: np.ndarray, pairs: bool = False) -> tuple[float, float, float, fl
     return p, se, low, high
 
 
+def share_of_months(p: np.ndarray, n: int) -> tuple[float, float, float, float]:
+    """(estimate, standard error bound, CI low, CI high) of the share of path-months with
+    an event, from its per-month shares ``p`` (one per month) over ``n`` paths.
+
+    The estimate mean(p) is exact. Its standard error needs the dependence between a
+    path's months, which per-month shares do not hold; the bound takes it at its worst
+    (months perfectly correlated): the standard deviation of a path's share of months is
+    at most the mean of the months' standard deviations sqrt(p_t (1 - p_t)), so
+    se <= mean_t sqrt(p_t (1 - p_t)) / sqrt(n). The interval is Wilson's at the number
+    of paths p (1 - p) / se^2 that this bound implies, so it is conservative too.
+    """
+    p = np.asarray(p, dtype=np.float64)
+    est = float(np.mean(p))
+    se = float(np.mean(np.sqrt(p * (1 - p))) / np.sqrt(n))
+    n_eff = est * (1 - est) / se**2 if se > 0 else n
+    low, high = wilson_interval(est, n_eff)
+    return est, se, low, high
+
+
 def quantile(x: np.ndarray, q: float) -> tuple[float, float, float, float]:
     """(estimate, standard error, CI low, CI high) of the q-quantile, distribution-free."""
     s = np.sort(x)
@@ -131,7 +150,11 @@ class RiskAccessor:
 
         ``months`` lists the months for the monthly probabilities (default: 12,
         24, ... and the horizon). Time-to-event rows, VaR and CVaR need the
-        per-path outcomes (``keep_paths``). ``se_method`` says what each
+        per-path outcomes (``keep_paths``), and so do the financing rows (capital
+        required at each of ``levels``: the ``levels`` quantile of ``funding_gap``;
+        P(at least one round); mean capital raised; median ownership retained).
+        The share of months with idle committed capacity comes from
+        ``p_idle_commitment`` and is always there. ``se_method`` says what each
         standard error assumes: independent paths, or antithetic pair averages.
         """
         ds = self._ds
@@ -187,6 +210,28 @@ class RiskAccessor:
                 for a in levels:
                     rows.append((f"VaR {a:g} {name} (loss)", unit, value_at_risk(x, a), iid))
                     rows.append((f"CVaR {a:g} {name} (loss)", unit, expected_shortfall(x, a), iid))
+        if per_path and "funding_gap" in ds:  # results saved before model v2 lack these
+            gap = ds.funding_gap.values
+            unit = ds.funding_gap.attrs.get("units", "USD")
+            for a in levels:
+                # The a-quantile of the gap: a share a of paths needed at most this much more
+                # at t = 0 to stay above zero (docs/risk.md on the spec's "(1 - a)" wording).
+                rows.append((f"capital required {a:g}", unit, quantile(gap, a), iid))
+            rows.append(("P(at least one round)", "1", share(ds.rounds.values >= 1, pairs), paired))
+            raised = ds.capital_raised
+            rows.append(
+                ("mean capital_raised", raised.attrs.get("units", "USD"),
+                 mean(raised.values, pairs), paired)
+            )  # fmt: skip
+            rows.append(
+                ("median ownership_retained", "1", quantile(ds.ownership_retained.values, 0.5), iid)
+            )
+        if "p_idle_commitment" in ds:
+            rows.append(
+                ("share of months with idle committed capacity", "1",
+                 share_of_months(ds.p_idle_commitment.values, n),
+                 f"{iid}; an upper bound (a path's months taken as perfectly correlated)")
+            )  # fmt: skip
         values = np.array([r[2] for r in rows], dtype=np.float64)
         return xr.Dataset(
             {

@@ -98,7 +98,8 @@ def test_summary_accessor_on_a_run():
     assert bool((ok & (summary.estimate <= summary.ci_high)).all())
     frame = summary.to_dataframe()
     assert list(frame.columns) == ["estimate", "se", "ci_low", "ci_high", "units", "se_method"]
-    assert set(summary.se_method.values) == {"independent paths"}
+    idle = "share of months with idle committed capacity"
+    assert set(summary.se_method.drop_sel(metric=idle).values) == {"independent paths"}
     with pytest.raises(ValueError, match="months must lie in"):
         ds.risk.summary(months=[0])
 
@@ -136,3 +137,93 @@ def test_summary_of_an_antithetic_run_uses_pair_averages():
     assert float(row.se) == pytest.approx(pair_means.std(ddof=1) / np.sqrt(2000), rel=1e-12)
     assert str(row.se_method.values) == "antithetic pair averages"
     assert "pairs are not" in str(summary.se_method.sel(metric="VaR 0.95 npv (loss)").values)
+
+
+# --- financing and commitments (model v2) ----------------------------------------------------
+
+#: Commitments above demand for 18 months, a tranche that may come, rounds that may fail:
+#: explicit v2 inputs, so no figure below depends on the presets' values.
+FINANCED = mc.Scenario.preset("api-startup").replace(
+    horizon_months=24, commitment_share=1.5, commitment_months=18, commitment_discount=0.3,
+    tranche_amount=5e6, tranche_month=6, tranche_probability=0.5, raise_trigger_months=6,
+    raise_success_probability=0.6, raise_arr_multiple=2.0, valuation_arr_multiple=10.0,
+)  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def financed():
+    return mc.simulate(FINANCED, 4000, seed=3, progress=False)
+
+
+def test_financing_rows_are_numpy_on_the_kept_paths(financed):
+    ds, n = financed, 4000
+    gap, rounds = ds.funding_gap.values, ds.rounds.values
+    raised, kept = ds.capital_raised.values, ds.ownership_retained.values
+    # Every row below is about something that happens on some paths and not on others.
+    assert 0 < np.mean(gap > 0) < 0.5 and 0 < np.mean(rounds >= 1) < 1
+    assert 0 < np.mean(raised > 0) < 1 and kept.min() < 1 == kept.max()
+    summary = ds.risk.summary()
+    row = summary.sel(metric="capital required 0.95")
+    assert float(row.estimate) == np.quantile(gap, 0.95) > 0
+    half = risk.Z95 * np.sqrt(n * 0.95 * 0.05)
+    s = np.sort(gap)
+    lo, hi = s[int(np.floor(n * 0.95 - half))], s[int(np.ceil(n * 0.95 + half))]
+    assert (float(row.ci_low), float(row.ci_high)) == (lo, hi)
+    assert float(row.se) == pytest.approx((hi - lo) / (2 * risk.Z95), rel=1e-12)
+    assert str(row.units.values) == "USD"
+    assert float(summary.estimate.sel(metric="capital required 0.99")) == np.quantile(gap, 0.99)
+    row = summary.sel(metric="P(at least one round)")
+    p = np.mean(rounds >= 1)
+    assert float(row.estimate) == p
+    assert float(row.se) == pytest.approx(np.sqrt(p * (1 - p) / n), rel=1e-12)
+    row = summary.sel(metric="mean capital_raised")
+    assert float(row.estimate) == pytest.approx(raised.mean(), rel=1e-12)
+    assert float(row.se) == pytest.approx(raised.std(ddof=1) / np.sqrt(n), rel=1e-12)
+    row = summary.sel(metric="median ownership_retained")
+    assert float(row.estimate) == np.median(kept) and str(row.units.values) == "1"
+    ok = (summary.ci_low <= summary.estimate) & (summary.estimate <= summary.ci_high)
+    assert bool(ok.all())
+
+
+def test_share_of_months_with_idle_capacity_is_exact_and_its_error_a_bound(financed):
+    # The monthly tensors of the same paths: P(IC_t > 0) from the sketch counts is the
+    # share of paths with idle committed hours in each month, exactly.
+    paths = mc.simulate_paths(FINANCED, 4000, seed=3)
+    idle = paths.idle_commitment_cost.values > 0
+    assert 0 < idle.mean() < 1
+    assert_equal = np.testing.assert_array_equal
+    assert_equal(financed.p_idle_commitment.values, idle.mean(axis=0))
+    row = financed.risk.summary().sel(metric="share of months with idle committed capacity")
+    per_path = idle.mean(axis=1)  # each path's share of its months with idle capacity
+    assert float(row.estimate) == pytest.approx(per_path.mean(), rel=1e-12)
+    actual_se = per_path.std(ddof=1) / np.sqrt(4000)
+    assert actual_se <= float(row.se) <= 3 * actual_se  # a bound, and not a vacuous one
+    assert "upper bound" in str(row.se_method.values)
+
+
+def test_share_of_months_bound_is_exact_when_the_months_move_together():
+    # Every path idle in all months or in none: a path's share of months is 0 or 1, so the
+    # bound is the binomial standard error itself, and the interval Wilson's.
+    est, se, lo, hi = risk.share_of_months(np.full(12, 0.3), 1000)
+    assert est == pytest.approx(0.3) and se == pytest.approx(np.sqrt(0.21 / 1000), rel=1e-12)
+    assert (lo, hi) == pytest.approx(risk.wilson_interval(0.3, 1000), rel=1e-9)
+    assert risk.share_of_months(np.zeros(24), 1000) == risk.proportion(0.0, 1000)
+
+
+def test_financing_rows_need_the_kept_paths_and_pair_antithetic_runs(financed):
+    summary = financed.drop_dims("path").risk.summary()
+    metrics = set(summary.metric.values)
+    for row in ("capital required 0.95", "P(at least one round)", "mean capital_raised",
+                "median ownership_retained"):  # fmt: skip
+        assert row in financed.risk.summary().metric.values and row not in metrics
+    assert "share of months with idle committed capacity" in metrics
+    ds = mc.simulate(FINANCED, 4000, seed=3, antithetic=True, progress=False)
+    summary = ds.risk.summary(months=[12])
+    row = summary.sel(metric="mean capital_raised")
+    pair_means = ds.capital_raised.values.reshape(-1, 2).mean(axis=1)
+    assert float(row.se) == pytest.approx(pair_means.std(ddof=1) / np.sqrt(2000), rel=1e-12)
+    assert str(row.se_method.values) == "antithetic pair averages"
+    row = summary.sel(metric="P(at least one round)")
+    hits = (ds.rounds.values >= 1).astype(float).reshape(-1, 2).mean(axis=1)
+    assert float(row.se) == pytest.approx(hits.std(ddof=1) / np.sqrt(2000), rel=1e-12)
+    assert "pairs are not" in str(summary.se_method.sel(metric="capital required 0.95").values)
