@@ -1,4 +1,5 @@
-"""Scenario analysis with common random numbers: ``compare``, ``sweep``, ``break_even_price``.
+"""Scenario analysis with common random numbers: ``compare``, ``sweep``, ``break_even_price``,
+``financing_effect``.
 
 Every scenario is simulated with the same seed, so path p of each sees the same
 random numbers (the streams depend on the seed, the path and the input's
@@ -20,7 +21,7 @@ import numpy as np
 import xarray as xr
 from scipy import optimize
 
-from kernels.layout import N_INPUTS, N_PATH
+from kernels.layout import N_INPUTS, N_PATH, NEUTRAL_V2
 from kernels.rng import check_seed
 
 from . import budget
@@ -32,6 +33,13 @@ from .values import short_repr
 
 #: Per-path outcomes whose paired differences are reported (money-valued).
 DIFFERENCED = ("npv", "cumulative_operating_profit", "terminal_cash", "min_cash", "terminal_arr")
+#: The inputs of spec v2 that bring money in (the tranche and the rounds); the commitment
+#: inputs are the other four of NEUTRAL_V2.
+FINANCING_INPUTS = (
+    "tranche_amount", "tranche_month", "tranche_probability", "raise_trigger_months",
+    "raise_success_probability", "raise_arr_multiple", "raise_cooldown_months",
+    "valuation_arr_multiple",
+)  # fmt: skip
 
 
 def compare(
@@ -93,6 +101,27 @@ def compare(
         baseline=names[0],
     )
     return combined
+
+
+def without_financing(scenario) -> Any:
+    """The scenario with its financing inputs (:data:`FINANCING_INPUTS`) at their neutral
+    values and its stresses on them dropped: no tranche and no round, commitments kept."""
+    base = _as_scenario(scenario)
+    kept = tuple(st for st in base.stresses if st.input not in FINANCING_INPUTS)
+    return base.replace(**{k: NEUTRAL_V2[k] for k in FINANCING_INPUTS}, stresses=kept)
+
+
+def financing_effect(scenario, n_paths: int, *, seed: int = 0, **simulate_kwargs) -> xr.Dataset:
+    """:func:`compare` of the scenario without its financing (the baseline) and with it.
+
+    Scenarios ``"without financing"`` (:func:`without_financing`) and ``"with
+    financing"``, on common random numbers: ``p_ruined_diff_mean`` of the second is
+    how much the tranche and the rounds change P(ruined by the horizon), with its
+    paired interval. Arguments as for :func:`compare`.
+    """
+    base = _as_scenario(scenario)
+    runs = {"without financing": without_financing(base), "with financing": base}
+    return compare(runs, n_paths, seed=seed, **simulate_kwargs)
 
 
 def _paired(ds: xr.Dataset, name: str, values, baseline, pairs: bool, unit: str) -> None:

@@ -77,3 +77,30 @@ def test_bad_arguments():
         mc.compare({"a": "api-startup"}, 10, keep_paths=False)
     with pytest.raises(mc.ScenarioError, match="unknown scenario field"):
         mc.sweep("api-startup", "gpu_rent_prise_0", [1.0], 10)
+
+
+def test_financing_effect_compares_with_the_financing_inputs_neutral_on_common_paths():
+    from kernels.layout import NEUTRAL_V2
+    from montecarlo.compare import FINANCING_INPUTS, financing_effect, without_financing
+
+    base = mc.Scenario.preset("api-startup").replace(
+        horizon_months=24, commitment_share=1.5, commitment_months=18, tranche_amount=5e6,
+        tranche_month=6, tranche_probability=0.5, raise_trigger_months=6,
+        raise_success_probability=0.6, raise_arr_multiple=2.0, valuation_arr_multiple=10.0,
+    ).with_stress("raise_success_probability", 12, multiply=0.0)  # fmt: skip
+    plain = without_financing(base)
+    assert plain.stresses == () and plain.inputs["commitment_share"].value == 1.5
+    assert all(plain.inputs[k].value == NEUTRAL_V2[k] for k in FINANCING_INPUTS)
+    assert set(NEUTRAL_V2) - set(FINANCING_INPUTS) == {
+        "commitment_share", "commitment_growth", "commitment_months", "commitment_discount"
+    }  # fmt: skip
+    ds = financing_effect(base, 2000, seed=4, progress=False)
+    assert list(ds.scenario.values) == ["without financing", "with financing"]
+    assert ds.attrs["baseline"] == "without financing"
+    alone = mc.simulate(base, 2000, seed=4, progress=False)
+    np.testing.assert_array_equal(ds.ruin_month.sel(scenario="with financing"), alone.ruin_month)
+    assert (ds.capital_raised.sel(scenario="without financing") == 0).all()
+    ruined = (ds.ruin_month.values <= 24).astype(float)
+    diff = ruined[1] - ruined[0]
+    assert diff.min() < 0 and float(ds.p_ruined_diff_mean[1]) == pytest.approx(diff.mean())
+    assert float(ds.p_ruined_diff_se[1]) < float(ds.p_ruined_diff_se_independent[1])
