@@ -28,14 +28,17 @@ from matplotlib.ticker import FuncFormatter, MaxNLocator, PercentFormatter
 from . import risk
 
 __all__ = [
+    "capital_required",
     "comparison",
     "event_months",
     "fan",
+    "histogram",
     "npv",
     "optimization",
     "probabilities",
     "rank_correlation",
     "risk_over_time",
+    "ruin_by_scenario",
     "sobol",
     "tornado",
 ]
@@ -133,6 +136,17 @@ def band_pairs(levels) -> list[tuple[float, float]]:
         for q in sorted(levels)
         if q < 0.5 and any(math.isclose(p, 1 - q) for p in levels)
     ]
+
+
+def probability_rows(summary: xr.Dataset) -> list[int]:
+    """Rows of a risk summary that are probabilities or shares (units "1", not a median of
+    a fraction such as ``median ownership_retained``)."""
+    return [
+        i
+        for i, (metric, units) in enumerate(zip(summary["metric"].values, summary["units"].values,
+                                                strict=True))
+        if str(units) == "1" and str(metric).startswith(("P(", "share"))
+    ]  # fmt: skip
 
 
 def _order(values: np.ndarray, limit: int) -> np.ndarray:
@@ -354,6 +368,104 @@ def npv(ds: xr.Dataset, *, ax: Axes | None = None, level: float = 0.95) -> Axes:
     return ax
 
 
+def capital_required(
+    ds: xr.Dataset, *, ax: Axes | None = None, levels: tuple[float, ...] = (0.95, 0.99)
+) -> Axes:
+    """Capital required by confidence level: the quantiles of the paths' funding gap.
+
+    The funding gap of a path is the extra cash at t = 0 that would have kept its
+    cash at or above zero (financing as it happened); its a-quantile is the capital
+    that, with confidence a, would have avoided ruin (docs/risk.md).
+
+    Parameters
+    ----------
+    ds : xarray.Dataset
+        A :func:`montecarlo.simulate` result that kept its per-path outcomes.
+    ax : matplotlib.axes.Axes, optional
+        Where to draw; default a new figure.
+    levels : tuple of float
+        Confidence levels in (0, 1) marked with a dot and their value.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        The a-quantile of ``funding_gap`` for a from 0.5 to 0.995 (line) over the band
+        of its distribution-free 95 % interval (:func:`montecarlo.risk.quantile`), and
+        one dot per level.
+    """
+    where = "plot.capital_required"
+    levels = tuple(levels)
+    for a in levels:
+        if isinstance(a, bool) or not isinstance(a, (int, float, np.floating)) or not 0 < a < 1:
+            raise ValueError(f"{where}: levels must be numbers in (0, 1), got {a!r}")
+    gap = _per_path(ds, "funding_gap", where)
+    units = str(ds["funding_gap"].attrs.get("units", "USD"))
+    grid = np.linspace(0.5, 0.995, 100)
+    rows = np.array([risk.quantile(gap, float(a)) for a in grid])
+    ax = _axes(ax, (6.4, 3.5), where)
+    ax.fill_between(grid, rows[:, 2], rows[:, 3], color=BAND_LIGHT, linewidth=0,
+                    label="95 % interval")  # fmt: skip
+    ax.plot(grid, rows[:, 0], color=BLUE, lw=1.8, label="quantile of the funding gap")
+    for a in levels:
+        value = risk.quantile(gap, float(a))[0]
+        ax.plot([a], [value], "o", color=RED, ms=5)
+        ax.annotate(f"{100 * a:g} %: {si(value)}", (a, value), textcoords="offset points",
+                    xytext=(-6, 6), ha="right", fontsize=8)  # fmt: skip
+    ax.xaxis.set_major_formatter(PercentFormatter(1.0))
+    _money_axis(ax)
+    ax.set_xlabel("confidence level a", fontsize=8)
+    ax.set_ylabel(units, fontsize=8)
+    ax.set_title(f"Capital required at t = 0 to avoid ruin ({units})", fontsize=10)
+    ax.legend(fontsize=7, loc="upper left", frameon=False)
+    return ax
+
+
+def histogram(ds: xr.Dataset, name: str, *, ax: Axes | None = None) -> Axes:
+    """Histogram of a per-path outcome (``capital_raised``, ``ownership_retained``, ...).
+
+    Parameters
+    ----------
+    ds : xarray.Dataset
+        A :func:`montecarlo.simulate` result that kept its per-path outcomes.
+    name : str
+        A per-path outcome on dim ``path``.
+    ax : matplotlib.axes.Axes, optional
+        Where to draw; default a new figure.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        The histogram (40 bins from the smallest value to the 99.5 % quantile, or to
+        the largest when they are equal; the legend counts the paths beyond), a dotted
+        line at the median and a dashed one at the mean; the title is the outcome's
+        ``long_name``.
+    """
+    where = "plot.histogram"
+    values = _per_path(ds, name, where).astype(np.float64)
+    units = str(ds[name].attrs.get("units", ""))
+    lo, hi = float(values.min()), float(np.quantile(values, 0.995))
+    if not hi > lo:
+        hi = float(values.max())
+    if not hi > lo:
+        lo, hi = lo - 0.5, hi + 0.5
+    ax = _axes(ax, (6.4, 3.5), where)
+    beyond = int(np.sum(values > hi))
+    label = f"{beyond} paths beyond the axis" if beyond else None
+    ax.hist(values[values <= hi], bins=40, range=(lo, hi), color=BLUE, alpha=0.85, label=label)
+    median, average = float(np.median(values)), float(np.mean(values))
+    share = units in ("1", "fraction")
+    shown = (lambda v: f"{100 * v:.1f} %") if share else si
+    ax.axvline(median, color="0.15", lw=1.0, ls=":", label=f"median {shown(median)}")
+    ax.axvline(average, color=ORANGE, lw=1.2, ls="--", label=f"mean {shown(average)}")
+    _unit_axis(ax, "x", units)
+    meaning = str(ds[name].attrs.get("long_name", name))
+    ax.set_xlabel(f"{name} ({units})" if units else name, fontsize=8)
+    ax.set_ylabel("paths", fontsize=8)
+    ax.set_title(meaning[:1].upper() + meaning[1:], fontsize=9)
+    ax.legend(fontsize=8, loc="best", frameon=False)
+    return ax
+
+
 def probabilities(ds: xr.Dataset, *, ax: Axes | None = None) -> Axes:
     """Every probability of the risk summary as a dot with its 95 % interval.
 
@@ -368,8 +480,8 @@ def probabilities(ds: xr.Dataset, *, ax: Axes | None = None) -> Axes:
     Returns
     -------
     matplotlib.axes.Axes
-        One error bar per metric in units "1", first at the top, the metric names
-        as y tick labels.
+        One error bar per probability or share (:func:`probability_rows`), first at the
+        top, the metric names as y tick labels.
     """
     where = "plot.probabilities"
     _need(ds, (), "a montecarlo.simulate result or its risk summary", where)
@@ -378,7 +490,7 @@ def probabilities(ds: xr.Dataset, *, ax: Axes | None = None) -> Axes:
         where,
     ).risk.summary()  # fmt: skip
     _need(summary, ("estimate", "ci_low", "ci_high", "units"), "a risk summary", where)
-    rows = [i for i, u in enumerate(summary["units"].values) if str(u) == "1"]
+    rows = probability_rows(summary)
     if not rows:
         raise ValueError(f"{where}: the summary holds no probability (no metric in units '1')")
     names = [str(summary["metric"].values[i]) for i in rows]
@@ -592,6 +704,52 @@ def comparison(result: xr.Dataset, *, ax: Axes | None = None, outcome: str = "np
     ax.set_xlabel(f"difference in {what} against {baseline!r} ({shown}), 95 % interval",
                   fontsize=8)  # fmt: skip
     ax.set_title(f"Paired differences of {what} (common random numbers)", fontsize=10)
+    return ax
+
+
+def ruin_by_scenario(result: xr.Dataset, *, ax: Axes | None = None) -> Axes:
+    """P(ruined by month t) of each scenario of a compare result, with 95 % Wilson bands.
+
+    Parameters
+    ----------
+    result : xarray.Dataset
+        A :func:`montecarlo.compare` result (or ``financing_effect``'s): every
+        scenario on the same paths (common random numbers).
+    ax : matplotlib.axes.Axes, optional
+        Where to draw; default a new figure.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        One line per scenario, labelled with its name, over the band of its
+        :func:`montecarlo.risk.wilson_interval` on the run's paths. The bands are
+        for each scenario alone; the paired difference (``p_ruined_diff_*``) is
+        far more precise.
+    """
+    where = "plot.ruin_by_scenario"
+    _need(result, ("p_ruined",), "a montecarlo.compare result", where)
+    if "scenario" not in result["p_ruined"].dims:
+        raise ValueError(f"{where} needs a compare result (p_ruined on a scenario dim)")
+    if "n_paths" not in result.attrs:
+        raise ValueError(f"{where} needs the runs' n_paths attribute for the intervals")
+    n = int(result.attrs["n_paths"])
+    month = result["month"].values
+    ax = _axes(ax, (6.4, 3.5), where)
+    colors = (GREY, RED, BLUE, GREEN, ORANGE)
+    for i, name in enumerate(result["scenario"].values):
+        p = result["p_ruined"].sel(scenario=name).values
+        band = np.array([risk.wilson_interval(float(v), n) for v in p])
+        color = colors[i % len(colors)]
+        ax.fill_between(month, band[:, 0], band[:, 1], color=color, alpha=0.2, linewidth=0)
+        ax.plot(month, p, color=color, lw=1.8, label=f"{name}: {100 * p[-1]:.1f} % by month "
+                f"{month[-1]}")  # fmt: skip
+    ax.set_ylim(0, 1)
+    ax.yaxis.set_major_formatter(PercentFormatter(1.0))
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.set_xlabel("month", fontsize=8)
+    ax.set_ylabel("share of paths ruined by month t", fontsize=8)
+    ax.set_title("P(ruined by month t), common random numbers", fontsize=10)
+    ax.legend(fontsize=8, loc="upper left", frameon=False)
     return ax
 
 

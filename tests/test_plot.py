@@ -44,6 +44,26 @@ def swept():
     return mc.sweep(SCENARIO, "gpu_rent_price_0", [2.0, 2.3, 2.6], 1000, seed=3, progress=False)
 
 
+#: Explicit v2 inputs (commitments, a tranche, rounds), independent of the presets' values.
+FINANCED = SCENARIO.replace(
+    commitment_share=1.5, commitment_months=18, tranche_amount=5e6, tranche_month=6,
+    tranche_probability=0.5, raise_trigger_months=6, raise_success_probability=0.6,
+    raise_arr_multiple=2.0, valuation_arr_multiple=10.0,
+)  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def financed():
+    return mc.simulate(FINANCED, 2000, seed=1, progress=False)
+
+
+@pytest.fixture(scope="module")
+def effect():
+    from montecarlo.compare import financing_effect
+
+    return financing_effect(FINANCED, 1000, seed=1, progress=False)
+
+
 @pytest.fixture(autouse=True)
 def no_figure_left_open():
     yield
@@ -179,7 +199,14 @@ def test_npv_refuses_a_bad_level_and_a_run_without_paths(ds):
 def test_probabilities_draws_each_probability_with_its_interval(ds):
     summary = ds.risk.summary()
     ax = plot.probabilities(ds, ax=new_axes())
-    rows = [i for i, u in enumerate(summary.units.values) if u == "1"]
+    # Probabilities and shares, not the median of a fraction (ownership retained).
+    rows = [
+        i
+        for i, (m, u) in enumerate(zip(summary.metric.values, summary.units.values, strict=True))
+        if u == "1" and m != "median ownership_retained"
+    ]
+    assert "median ownership_retained" in summary.metric.values
+    assert len(rows) < sum(u == "1" for u in summary.units.values)
     (container,) = [c for c in ax.containers if isinstance(c, ErrorbarContainer)]
     points = container.lines[0]
     assert_allclose(points.get_xdata(), summary.estimate.values[rows], rtol=1e-12)
@@ -190,6 +217,52 @@ def test_probabilities_draws_each_probability_with_its_interval(ds):
     # The summary itself is accepted too, and charts the same.
     again = plot.probabilities(summary, ax=new_axes())
     assert_array_equal(again.containers[0].lines[0].get_xdata(), points.get_xdata())
+
+
+def test_capital_required_draws_the_quantiles_of_the_funding_gap(financed):
+    gap = financed.funding_gap.values
+    assert 0.05 < np.mean(gap > 0) < 0.5
+    ax = plot.capital_required(financed, ax=new_axes(), levels=(0.9, 0.99))
+    curve, *dots = ax.lines
+    grid = curve.get_xdata()
+    assert grid[0] == 0.5 and grid[-1] == pytest.approx(0.995)
+    want = np.array([risk.quantile(gap, a) for a in grid])
+    assert_allclose(curve.get_ydata(), want[:, 0], rtol=1e-12)
+    low, high = band_edges(ax.collections[0], grid)
+    assert_allclose(low, want[:, 2], rtol=1e-12)
+    assert_allclose(high, want[:, 3], rtol=1e-12)
+    assert [float(d.get_xdata()[0]) for d in dots] == [0.9, 0.99]
+    assert [float(d.get_ydata()[0]) for d in dots] == [np.quantile(gap, a) for a in (0.9, 0.99)]
+    with pytest.raises(ValueError, match="levels must be numbers in"):
+        plot.capital_required(financed, ax=new_axes(), levels=(1.0,))
+    with pytest.raises(ValueError, match="per-path outcome 'funding_gap'"):
+        plot.capital_required(financed.drop_dims("path"), ax=new_axes())
+
+
+@pytest.mark.parametrize("name", ["capital_raised", "ownership_retained"])
+def test_histogram_counts_every_path_and_marks_median_and_mean(financed, name):
+    values = financed[name].values
+    ax = plot.histogram(financed, name, ax=new_axes())
+    hi = np.quantile(values, 0.995)
+    hi = hi if hi > values.min() else values.max()
+    beyond = int(np.sum(values > hi))
+    assert sum(b.get_height() for b in bars(ax)) == values.size - beyond
+    median, average = ax.lines
+    assert median.get_xdata()[0] == np.median(values)
+    assert average.get_xdata()[0] == pytest.approx(values.mean(), rel=1e-12)
+    labels = ax.get_legend_handles_labels()[1]
+    assert (f"{beyond} paths beyond the axis" in labels) == (beyond > 0)
+
+
+def test_ruin_by_scenario_draws_each_scenarios_ruin_probability(effect):
+    ax = plot.ruin_by_scenario(effect, ax=new_axes())
+    assert len(ax.lines) == 2
+    for line, name in zip(ax.lines, effect.scenario.values, strict=True):
+        assert_array_equal(line.get_ydata(), effect.p_ruined.sel(scenario=name).values)
+        assert line.get_label().startswith(f"{name}: ")
+    assert effect.p_ruined.values[1, -1] < effect.p_ruined.values[0, -1]  # financing helps
+    with pytest.raises(ValueError, match="needs a compare result"):
+        plot.ruin_by_scenario(effect.isel(scenario=0, drop=True), ax=new_axes())
 
 
 def test_rank_correlation_draws_the_spearman_estimates(ds):
@@ -328,7 +401,9 @@ def test_each_chart_refuses_a_result_of_the_wrong_kind(ds, tornado, indices, swe
 # --- figures and imports --------------------------------------------------------------------
 
 
-def test_every_chart_draws_on_the_axes_it_is_given(ds, tornado, indices, swept, searched):
+def test_every_chart_draws_on_the_axes_it_is_given(
+    ds, tornado, indices, swept, searched, financed, effect
+):
     charts = [
         lambda ax: plot.fan(ds, "cash", ax=ax),
         lambda ax: plot.risk_over_time(ds, ax=ax),
@@ -340,6 +415,9 @@ def test_every_chart_draws_on_the_axes_it_is_given(ds, tornado, indices, swept, 
         lambda ax: plot.sobol(indices, ax=ax),
         lambda ax: plot.comparison(swept, ax=ax),
         lambda ax: plot.optimization(searched, ax=ax),
+        lambda ax: plot.capital_required(financed, ax=ax),
+        lambda ax: plot.histogram(financed, "capital_raised", ax=ax),
+        lambda ax: plot.ruin_by_scenario(effect, ax=ax),
     ]
     for draw in charts:
         fig = Figure()
