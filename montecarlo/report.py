@@ -23,7 +23,12 @@ import numpy as np
 import xarray as xr
 from matplotlib.figure import Figure
 
+from kernels.layout import INPUT_INDEX
+
 from . import plot, risk
+from .budget import BudgetError
+from .compare import FINANCING_INPUTS, financing_effect
+from .engine import SimulationError
 from .export import atomic_path
 
 #: Fan charts: (variable, title).
@@ -34,6 +39,10 @@ FANS = (
     ("cost_per_mtok", "Inference cost per 1e6 tokens served"),
 )
 DPI = 100
+#: Most paths of each of the two runs behind "P(ruin) with and without financing": the
+#: report's own run may be far larger, and common random numbers make the paired
+#: difference precise with fewer.
+FINANCING_PATHS = 100_000
 _NO_PATHS = (
     "This result holds no per-path outcomes (it was simulated with keep_paths=False, or "
     "had too many paths to keep them), so this chart is left out. Rerun with "
@@ -220,7 +229,7 @@ def _rank_correlation(ds: xr.Dataset) -> str:
 
 
 def _summary_chart(summary: xr.Dataset) -> str:
-    rows = sum(str(u) == "1" for u in summary["units"].values)
+    rows = len(plot.probability_rows(summary))
     if not rows:
         return ""
     fig, (ax,) = _figure(8.0, 0.9 + 0.3 * rows)
@@ -258,15 +267,22 @@ def _summary_table(summary: xr.Dataset) -> str:
 
 def _key_figures(ds: xr.Dataset, summary: xr.Dataset) -> str:
     T = int(ds.attrs["horizon_months"])
+    return _cards(
+        summary,
+        [
+            (f"P(operating profit > 0) month {T}", f"operating profit in month {T}"),
+            (f"P(ruined by) month {T}", f"out of cash by month {T}"),
+            ("share never: first_profit_month", f"never profitable within {T} months"),
+            ("quantile 0.5 npv", "median NPV"),
+            ("VaR 0.95 npv (loss)", "VaR 95 % of NPV (loss)"),
+            ("CVaR 0.95 npv (loss)", "CVaR 95 % of NPV (loss)"),
+        ],
+    )
+
+
+def _cards(summary: xr.Dataset, wanted: list[tuple[str, str]]) -> str:
+    """A card (estimate, label, 95 % interval) for each (metric, label) the summary holds."""
     metrics = [str(m) for m in summary["metric"].values]
-    wanted = [
-        (f"P(operating profit > 0) month {T}", f"operating profit in month {T}"),
-        (f"P(ruined by) month {T}", f"out of cash by month {T}"),
-        ("share never: first_profit_month", f"never profitable within {T} months"),
-        ("quantile 0.5 npv", "median NPV"),
-        ("VaR 0.95 npv (loss)", "VaR 95 % of NPV (loss)"),
-        ("CVaR 0.95 npv (loss)", "CVaR 95 % of NPV (loss)"),
-    ]
     cards = []
     for metric, label in wanted:
         if metric not in metrics:
@@ -282,6 +298,154 @@ def _key_figures(ds: xr.Dataset, summary: xr.Dataset) -> str:
             f"{_e(_value(lo, units))} .. {_e(_value(hi, units))}</div></div>"
         )
     return '<div class="cards">' + "".join(cards) + "</div>"
+
+
+def _can_be_positive(scenario, name: str) -> bool:
+    """Whether input ``name`` can exceed 0 on some path in some month, stresses included."""
+    low, high = (float(v) for v in scenario.inputs[name].support)
+    mul, add, _ = scenario.stress_tables()
+    i = INPUT_INDEX[name]
+    with np.errstate(invalid="ignore"):  # an infinite bound times a zero multiplier
+        most = np.fmax(low * mul[1:, i], high * mul[1:, i]) + add[1:, i]
+    return bool(np.any(most > 0))
+
+
+def _v2_parts(scenario) -> tuple[bool, bool, bool]:
+    """(commitments, a tranche, rounds): what of spec v2 can happen in the scenario."""
+
+    def can(*names: str) -> bool:
+        return all(_can_be_positive(scenario, n) for n in names)
+
+    return (
+        can("commitment_share", "commitment_months"),
+        can("tranche_amount", "tranche_month", "tranche_probability"),
+        can("raise_trigger_months", "raise_success_probability"),
+    )
+
+
+def _ruin_with_and_without(ds: xr.Dataset, scenario) -> str:
+    """P(ruin) without and with the financing inputs, on common random numbers."""
+    try:
+        seed = int(str(ds.attrs.get("seed")))
+    except ValueError:
+        return (
+            '<p class="note">No comparison of P(ruin) with and without financing: the result '
+            "does not record an integer seed to run it on.</p>"
+        )
+    n = min(int(ds.attrs["n_paths"]), FINANCING_PATHS)
+    backend = str(ds.attrs.get("backend"))
+    backend = backend if backend in ("numba", "numpy") else "numba"
+    antithetic = bool(int(ds.attrs.get("antithetic", 0)))
+    try:
+        result = financing_effect(scenario, n, seed=seed, backend=backend, antithetic=antithetic,
+                                  progress=False)  # fmt: skip
+    except (SimulationError, BudgetError, FloatingPointError) as err:
+        return f'<p class="note">No comparison of P(ruin) with and without financing: {_e(err)}</p>'
+    T = int(result.attrs["horizon_months"])
+    without, with_ = (float(v) for v in result["p_ruined"].sel(month=T).values)
+    diff = float(result["p_ruined_diff_mean"].values[1])
+    lo, hi = (float(result[f"p_ruined_diff_ci_{k}"].values[1]) for k in ("low", "high"))
+    indep = float(result["p_ruined_diff_se_independent"].values[1])
+    fig, (ax,) = _figure(6.4, 3.5)
+    plot.ruin_by_scenario(result, ax=ax)
+    inputs = ", ".join(FINANCING_INPUTS)
+    return _img(
+        fig,
+        "P(ruined by month t) with and without financing",
+        f"Two runs of {n:,} paths, seed {seed}, on common random numbers (path p sees the same "
+        f"random numbers in both): the scenario as it is, and without financing ({_e(inputs)} "
+        f"at their neutral values, stresses on them dropped; commitments kept). P(ruined by "
+        f"month {T}): {_e(_value(without, '1'))} without, {_e(_value(with_, '1'))} with; "
+        f"paired difference {_e(_value(diff, '1'))} (95 % interval {_e(_value(lo, '1'))} .. "
+        f"{_e(_value(hi, '1'))}; two independent runs would give ± "
+        f"{_e(_value(risk.Z95 * indep, '1'))}). Bands: each run's own 95 % interval.",
+    )
+
+
+def _financing(ds: xr.Dataset, summary: xr.Dataset, per_path: bool) -> str:
+    from .scenario import Scenario, ScenarioError
+
+    try:
+        scenario = Scenario.from_toml(str(ds.attrs.get("scenario", "")))
+    except ScenarioError:
+        return (
+            '<p class="note">The Dataset does not record a readable scenario, so this section '
+            "cannot tell what financing and commitments it has.</p>"
+        )
+    commitments, tranche, rounds = _v2_parts(scenario)
+    if not (commitments or tranche or rounds):
+        return (
+            "<p>This scenario raises no money (no tranche, no round) and commits to no compute "
+            "(their inputs are at their neutral values; docs/model.md), so there is nothing to "
+            "chart here. Capital required, the cash that would have avoided ruin, is in the risk "
+            "summary.</p>"
+        )
+    wanted = [
+        ("capital required 0.95", "capital required, 95 % confidence"),
+        ("capital required 0.99", "capital required, 99 % confidence"),
+    ]
+    if tranche or rounds:
+        wanted.append(("mean capital_raised", "mean capital raised"))
+    if rounds:
+        wanted.append(("P(at least one round)", "raise at least one round"))
+        wanted.append(("median ownership_retained", "median ownership retained"))
+    if commitments:
+        idle = "share of months with idle committed capacity"
+        wanted.append((idle, "months with idle committed compute"))
+    cards = _cards(summary, wanted)
+    has = []
+    if tranche:
+        has.append("a financing tranche")
+    if rounds:
+        has.append("rounds raised when the runway gets short")
+    if commitments:
+        has.append("take-or-pay compute commitments")
+    lead = (
+        f"<p>This scenario has {_e('; '.join(has))}. Capital required at a confidence a is the "
+        "a-quantile of the funding gap: with confidence a, that much more cash at t = 0 would "
+        "have kept cash above zero (financing as it happened; docs/risk.md).</p>"
+    )
+    charts = []
+    if per_path:
+        fig, (ax,) = _figure(6.4, 3.5)
+        plot.capital_required(ds, ax=ax)
+        charts.append(
+            _img(
+                fig,
+                "capital required by confidence level",
+                "The extra cash at t = 0 that would have avoided ruin, by confidence level "
+                "(the quantiles of the paths' funding gap); band: its 95 % interval.",
+            )
+        )
+        if tranche or rounds:
+            fig, (ax,) = _figure(6.4, 3.5)
+            plot.histogram(ds, "capital_raised", ax=ax)
+            none = float(np.mean(ds["capital_raised"].values == 0))
+            charts.append(
+                _img(
+                    fig,
+                    "distribution of capital raised",
+                    f"Capital raised over the horizon (the tranche and every round) across "
+                    f"paths; {100 * none:.1f} % of paths raise nothing.",
+                )
+            )
+        if rounds:
+            fig, (ax,) = _figure(6.4, 3.5)
+            plot.histogram(ds, "ownership_retained", ax=ax)
+            charts.append(
+                _img(
+                    fig,
+                    "distribution of ownership retained",
+                    "The stake the holders at t = 0 keep after every round's dilution (100 %: "
+                    "no round).",
+                )
+            )
+    if commitments:
+        charts.append(_fan(ds, "idle_commitment_cost", "Idle commitment cost per month"))
+    if tranche or rounds:
+        charts.append(_ruin_with_and_without(ds, scenario))
+    missing = "" if per_path else f'<p class="note">{_e(_NO_PATHS)}</p>'
+    return cards + lead + missing + '<div class="grid">' + "".join(charts) + "</div>"
 
 
 def _scenario(ds: xr.Dataset) -> str:
@@ -364,6 +528,7 @@ SECTIONS = (
     ("risk", "Ruin and profitability over time"),
     ("timing", "When profit comes, when cash runs out"),
     ("npv", "Value and tail risk"),
+    ("financing", "Financing and commitments"),
     ("sensitivity", "What drives the result"),
     ("summary", "Risk summary with error bars"),
     ("scenario", "The scenario"),
@@ -424,6 +589,7 @@ def render_html(
     body["risk"] = _risk_over_time(ds)
     body["timing"] = _timing(ds) if per_path else note
     body["npv"] = _npv(ds) if per_path else note
+    body["financing"] = _financing(ds, summary, per_path)
     if tornado is not None:
         body["sensitivity"] = _tornado(tornado) + _tornado_table(tornado)
     elif per_path and "inputs" in ds:

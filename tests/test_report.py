@@ -12,9 +12,18 @@ from pathlib import Path
 import pytest
 
 import montecarlo as mc
+from kernels.layout import NEUTRAL_V2
 from montecarlo import export, report
+from montecarlo.compare import financing_effect
 
-SCENARIO = mc.Scenario.preset("api-startup").replace(horizon_months=24)
+#: No financing and no commitments whatever the presets hold (checked in its own test).
+SCENARIO = mc.Scenario.preset("api-startup").replace(horizon_months=24, **NEUTRAL_V2)
+#: Commitments, a tranche and rounds, given explicitly.
+FINANCED = SCENARIO.replace(
+    commitment_share=1.5, commitment_months=18, tranche_amount=5e6, tranche_month=6,
+    tranche_probability=0.5, raise_trigger_months=6, raise_success_probability=0.6,
+    raise_arr_multiple=2.0, valuation_arr_multiple=10.0,
+)  # fmt: skip
 ROOT = Path(__file__).resolve().parent.parent
 SECTIONS = [key for key, _ in report.SECTIONS]
 IMG = re.compile(r"<img\b[^>]*>")
@@ -231,3 +240,65 @@ def test_the_report_renders_in_headless_chromium(tmp_path, written):
             page.crop((0, 0, page.width, min(page.height, 1700))).save(
                 ROOT / "docs" / "report.png", optimize=True
             )
+
+
+# --- financing and commitments ----------------------------------------------------------------
+
+
+def section(page: str, key: str) -> str:
+    return page.split(f'<section id="{key}">')[1].split("</section>")[0]
+
+
+def test_without_financing_or_commitments_the_section_says_so_and_draws_nothing(page):
+    text = section(page, "financing")
+    assert "raises no money" in text and "commits to no compute" in text
+    assert images(text) == [] and 'class="card"' not in text
+
+
+@pytest.fixture(scope="module")
+def financed_page():
+    ds = mc.simulate(FINANCED, 1500, seed=2, progress=False)
+    return ds, report.render_html(ds)
+
+
+def test_the_financing_section_charts_capital_raising_commitments_and_ruin(financed_page):
+    ds, page = financed_page
+    assert_self_contained(page)
+    text = section(page, "financing")
+    # capital required, capital raised, ownership retained, idle commitment fan, P(ruin) x 2
+    assert len(images(text)) == 5
+    for alt in ("capital required by confidence level", "distribution of capital raised",
+                "distribution of ownership retained", "fan chart of idle_commitment_cost",
+                "P(ruined by month t) with and without financing"):  # fmt: skip
+        assert f'alt="{alt}"' in text
+    summary = ds.risk.summary()
+    gap = float(summary.estimate.sel(metric="capital required 0.95"))
+    assert gap > 0 and f'<div class="big">{report._value(gap, "USD")} USD</div>' in text
+    # The comparison is financing_effect on the result's seed and paths (fewer than the cap).
+    effect = financing_effect(FINANCED, 1500, seed=2, progress=False)
+    without, with_ = effect.p_ruined.values[:, -1]
+    assert with_ < without
+    assert "Two runs of 1,500 paths, seed 2" in text
+    assert f"{report._value(without, '1')} without, {report._value(with_, '1')} with" in text
+    diff = float(effect.p_ruined_diff_mean[1])
+    assert f"paired difference {report._value(diff, '1')}" in text
+
+
+def test_the_financing_section_without_kept_paths_keeps_what_needs_none(financed_page):
+    ds, _ = financed_page
+    text = section(report.render_html(ds.drop_dims("path")), "financing")
+    assert html.escape(report._NO_PATHS) in text
+    assert 'alt="fan chart of idle_commitment_cost"' in text
+    assert 'alt="P(ruined by month t) with and without financing"' in text
+    assert len(images(text)) == 2
+
+
+def test_commitments_alone_draw_no_financing_charts():
+    ds = mc.simulate(SCENARIO.replace(commitment_share=1.5, commitment_months=18), 500, seed=2,
+                     progress=False)  # fmt: skip
+    text = section(report.render_html(ds), "financing")
+    assert "take-or-pay compute commitments" in text and "tranche" not in text
+    assert 'alt="fan chart of idle_commitment_cost"' in text
+    assert "with and without financing" not in text and "capital raised" not in text
+    assert "months with idle committed compute" in text and "round" not in text
+    assert len(images(text)) == 2  # capital required, idle commitment cost
