@@ -32,7 +32,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from . import __version__, budget, export
+from . import __version__, budget, export, risk
 from .compare import DIFFERENCED, compare, sweep
 from .engine import BACKENDS, simulate
 from .optimization import MAX_EVALUATIONS, METHODS, optimize
@@ -533,6 +533,13 @@ def summary_lines(ds) -> list[str]:
             )
         else:
             lines.append(f"runway: no path runs out of cash within {T} months")
+    if "funding_gap" in ds:
+        # The 95 % quantile of the funding gap: 95 % of paths needed at most this much more.
+        gap, _, low, high = (x / 1e9 for x in risk.quantile(ds.funding_gap.values, 0.95))
+        lines.append(
+            f"capital required at 95% (USD bn):         {gap:9.2f} (95% interval {low:.2f} .. "
+            f"{high:.2f})"
+        )
     cash = ds.cash.sel(month=T)
     lines.append(
         f"cash at month {T} (USD bn) 5% / median / 95%: "

@@ -118,6 +118,16 @@ def test_run_prints_the_summary_and_every_file_it_wrote(default_run, want):
     assert done.stderr == ""
 
 
+def test_run_prints_capital_required_at_95_percent(want):
+    lines = [line for line in cli.summary_lines(want) if line.startswith("capital required")]
+    est, _, lo, hi = mc.risk.quantile(want.funding_gap.values, 0.95)
+    assert lines == [
+        f"capital required at 95% (USD bn):         {est / 1e9:9.2f} (95% interval "
+        f"{lo / 1e9:.2f} .. {hi / 1e9:.2f})"
+    ]
+    assert not any("capital required" in x for x in cli.summary_lines(want.drop_dims("path")))
+
+
 def test_run_writes_a_netcdf_file_identical_to_the_library_result(default_run, want):
     _, where = default_run
     got = export.open_result(where / "result.nc")
