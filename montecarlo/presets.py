@@ -23,8 +23,12 @@ Conventions used by all four presets:
   of a generated one. That overstates the cost of reading (prefill is several
   times faster per token) and stands in for what a one-throughput model
   leaves out (long contexts, hidden reasoning, images and voice, headroom for
-  latency). With it, frontier-lab's month-1 compute margin (R - CC) / R is
-  about 0.64, inside the reported 35% / 52% / 70% (The Information).
+  latency).
+- frontier-lab carries its whole inference bill, free users included: its
+  year-1 median inference cost (12.3B) matches the leaked Azure inference
+  spend (8.67B for January-September 2025, ~0.96B a month), while the compute
+  margin on *paying* users at the input means is the reported 52% (The
+  Information: 35% / 52% / 70%); overall it is ~3% in month 1.
 - The hardware index carries the price-performance gain of hardware (Epoch
   AI: about 30%/yr cheaper at fixed performance), as a drift plus generation
   jumps; ``throughput_gain`` carries serving-software gains only, so the two
@@ -38,8 +42,6 @@ from __future__ import annotations
 
 import math
 from typing import Any
-
-from kernels.layout import NEUTRAL_V2
 
 from .distributions import LogNormal
 
@@ -93,6 +95,7 @@ _FRONTIER_PRICE_DECLINE = _pert(_decline(0.0), _decline(0.30), _decline(0.60))
 # Hardware
 _H100_CONTRACT = _pert(1.6, 2.1, 2.6)  # USD/GPU-h, H100 1-yr contract (SemiAnalysis index)
 _H100_NEOCLOUD = _pert(1.8, 2.4, 3.0)  # USD/GPU-h, H100 neocloud on-demand
+_H100_HYPERSCALER = _pert(3.5, 5.0, 7.0)  # USD/GPU-h, H100 hyperscaler on-demand
 _H100_SERVER_PER_GPU = 280_000.0 / 8  # 8xH100 server 280k (SemiAnalysis, Thinkmate)
 # E[h] falls by the price-performance gain 20 / 30 / 40 %/yr; jumps supply 0.15/yr of it.
 _HARDWARE_DRIFT = _pert(
@@ -112,6 +115,27 @@ _ELECTRICITY = 0.082  # USD/kWh, EIA US industrial 2023 (8.06 c)
 _ELECTRICITY_REVERSION = 0.5  # assumption: half-life ln 2 / 0.5 = 1.4 years
 _ELECTRICITY_VOLATILITY = 0.10  # assumption: contracted buyers see low volatility
 _COLOCATION = round(184.0 * _SERVER_KW / _HOURS, 4)  # CBRE 184 USD/kW-month x 1.274 kW / 730 h
+
+# Financing of a start-up (api-startup scale): rounds of 1-3x ARR at 10-30x ARR; many fail to
+# raise. Judgement: a start-up starts raising with six months of runway left and succeeds
+# half the time; the cooldown is the spec's six months.
+_STARTUP_ROUNDS = {
+    "raise_trigger_months": 6.0,  # assumption: raise with six months of runway left
+    "raise_success_probability": 0.5,  # start-up financing: "many fail to raise" (judgement)
+    "raise_arr_multiple": _triangular(1.0, 2.0, 3.0),  # rounds sized at 1-3x ARR
+    "raise_cooldown_months": 6.0,  # assumption: the spec's six months between attempts
+    "valuation_arr_multiple": _triangular(10.0, 20.0, 30.0),  # valuation 10-30x ARR
+}
+#: No compute commitments and no scheduled tranche.
+_NO_COMMITMENTS = {
+    "commitment_share": 0.0,
+    "commitment_growth": 0.0,
+    "commitment_months": 0.0,
+    "commitment_discount": 0.0,
+    "tranche_amount": 0.0,
+    "tranche_month": 0.0,
+    "tranche_probability": 0.0,
+}
 
 # Spearman correlation of the users and API shocks, where one market drives both.
 _IDENTITY5 = [[1.0 if i == j else 0.0 for j in range(5)] for i in range(5)]
@@ -140,7 +164,12 @@ FRONTIER_LAB: dict[str, Any] = {
         "paid_share": _PAID_SHARE,
         "subscription_price": _BLENDED_SUBSCRIPTION,
         "queries_per_free_user_day": _MESSAGES_PER_DAY,
-        "queries_per_paid_user_day": _HEAVY_USER_MESSAGES,
+        # Derived from the compute margin on paid users, 35% / 52% / 70% (The Information): the
+        # usage, in queries of tokens_per_query_0, at which (subscriptions - the inference cost
+        # of paid users' tokens) / subscriptions is 52% at the input means; the ends give 70%
+        # and 35%. About 7 messages a day (NBER top, payers are the heavy users) x ~7: reasoning
+        # output (1500+ vs 500 tokens), long inputs (~5k vs 1500), images, voice, deep research.
+        "queries_per_paid_user_day": _pert(31.0, 50.0, 68.0),
         "tokens_per_query_0": _TOKENS_PER_QUERY,
         "tokens_per_query_growth": _TOKENS_GROWTH,
         # Revenue run-rate ~0.5-0.7B/month in early 2025 (6B at end-2024, 4.3B in H1 2025) less
@@ -162,15 +191,16 @@ FRONTIER_LAB: dict[str, Any] = {
         "utilization_persistence": 0.8,  # assumption: utilisation is persistent
         "utilization_volatility": 0.2,  # assumption (logit units per month)
         "rent_share": 1.0,  # rents its fleet from its partner
-        "gpu_rent_price_0": _H100_CONTRACT,
+        # Its partner is a hyperscaler: hyperscaler on-demand. The contract prices are the
+        # discounts below (a contract price here, discounted again, would count them twice).
+        "gpu_rent_price_0": _H100_HYPERSCALER,
         "gpu_capex_0": _H100_SERVER_PER_GPU,  # unused while rent_share = 1
         "hardware_drift": _HARDWARE_DRIFT,
         "hardware_volatility": _HARDWARE_VOLATILITY,
         "generation_jump_rate": _GENERATION_JUMP_RATE,
         "generation_jump_size": _GENERATION_JUMP_SIZE,
-        # Microsoft terms ~1.30 USD per GPU-hour against the 2.1 contract price: 1 - 1.30/2.1,
-        # inside the 25-64% commitment discounts of the hyperscalers.
-        "compute_discount": 0.38,
+        # Hours beyond the commitments: commitment discount vs on-demand, 1 yr likely 40%.
+        "compute_discount": 0.40,
         "discount_months": 36.0,  # assumption: the partner terms last three more years
         "gpu_life_years": _LIFE_YEARS,
         "gpu_power_kw": _POWER_KW,
@@ -181,17 +211,39 @@ FRONTIER_LAB: dict[str, Any] = {
         "electricity_volatility": _ELECTRICITY_VOLATILITY,
         "other_cost_per_gpu_hour": _COLOCATION,
         # Sized with the spec's equations at the input means (docs/model.md): month-1 revenue
-        # 0.71B less the partner's 0.14B and inference 0.26B leaves a gross profit of 0.31B;
-        # fixed opex 0.45B and training 1.1B (0.46B and 1.13B after a month of growth) then
-        # give an operating loss of 1.27B in month 1, close to the H1 2025 operating loss
-        # 7.8B / 6 = 1.3B per month (the 2024 loss, ~5B, averaged 0.42B per month).
+        # 0.71B less the partner's 0.14B and inference 0.69B leaves a gross loss of 0.12B;
+        # fixed opex 0.45B and training 0.70B (0.46B and 0.72B after a month of growth) then
+        # give an operating loss of 1.30B in month 1, the H1 2025 operating loss 7.8B / 6 =
+        # 1.3B per month (the 2024 loss, ~5B, averaged 0.42B per month).
         "fixed_opex_0": 0.45e9,
         "opex_growth": 0.20,  # assumption
-        "training_spend_0": 1.1e9,
+        "training_spend_0": 0.70e9,
         "training_growth": 0.30,  # assumption
-        "initial_cash": 30e9,  # assumption: cash plus committed funding in early 2025
+        # Cash in hand in February 2025: the October 2024 round (6.6B) and the part of the
+        # March 2025 round paid at once (10B); assumption: earlier cash about offsets the burn
+        # since October. The contingent 30B is the tranche below.
+        "initial_cash": 16.6e9,
         "discount_rate": 0.12,  # assumption: cost of capital
-        **NEUTRAL_V2,  # spec v2 inputs: none yet
+        # Compute commitments (docs/model.md derives them): the contracts cover the hours
+        # provisioned at t = 0 and grow at the rate that spreads the inference half of ~1.4T
+        # (company statement, Nov 2025) over ~8 years from that start.
+        "commitment_share": 1.0,  # assumption: the t = 0 fleet is under contract
+        "commitment_growth": 0.48,  # derived: ~0.69T over 96 months from 0.61B in month 1
+        "commitment_months": 96.0,  # ~1.4T over ~8 years
+        "commitment_discount": 0.55,  # commitment discount vs on-demand, 3 yr likely 55%
+        # SoftBank-led round, March 2025: 30B by the end of 2025 contingent on the restructuring,
+        # cut to 20B if it failed. Assumption: 3 in 4 that it succeeds.
+        "tranche_amount": {"dist": "discrete", "values": [20e9, 30e9], "probs": [0.25, 0.75]},
+        "tranche_month": 10.0,  # December 2025 (t = 0 is February 2025)
+        "tranche_probability": 1.0,  # paid in either case, 20B or 30B
+        "raise_trigger_months": 12.0,  # assumption: raise with a year of runway left
+        "raise_success_probability": 0.8,  # assumption: every reported round closed
+        # Round sizes of the reported rounds relative to revenue: 6.6B / 3.7B (Oct 2024) = 1.8x,
+        # 40B / 12.7B (Mar 2025) = 3.1x.
+        "raise_arr_multiple": {"dist": "uniform", "low": 1.8, "high": 3.1},
+        "raise_cooldown_months": 6.0,  # the two reported rounds were ~6 months apart
+        # Valuation multiples: 300B / ~12.7B = 24x; the 500B secondary sale ~ 38x.
+        "valuation_arr_multiple": {"dist": "uniform", "low": 24.0, "high": 38.0},
     },
     # Spearman rank correlations.
     "correlation": {
@@ -265,9 +317,11 @@ API_STARTUP: dict[str, Any] = {
         "opex_growth": 0.30,  # assumption
         "training_spend_0": 20e3,  # assumption: fine-tuning runs only
         "training_growth": 0.30,  # assumption
-        "initial_cash": 5e6,  # assumption: a seed round
+        "initial_cash": 5e6,  # a small seed reserve: seed/Series A 2-20M (start-up financing)
         "discount_rate": 0.30,  # assumption: venture hurdle rate
-        **NEUTRAL_V2,  # spec v2 inputs: none yet
+        # No commitments: it rents on demand from neoclouds. Rounds it may fail to raise.
+        **_NO_COMMITMENTS,
+        **_STARTUP_ROUNDS,
     },
     "correlation": None,
     # Assumption: chat users and API customers answer to the same market.
@@ -337,7 +391,13 @@ SELF_HOSTED: dict[str, Any] = {
         "training_growth": 0.20,  # assumption
         "initial_cash": 100e6,  # assumption: after a growth round
         "discount_rate": 0.15,  # assumption
-        **NEUTRAL_V2,  # spec v2 inputs: none yet
+        # No commitments: it owns its fleet, and committed hours are rented hours (with
+        # rent_share = 0 every committed hour would sit idle). Assumption: a company with
+        # positive gross margins and GPUs to pledge raises more easily and earlier.
+        **_NO_COMMITMENTS,
+        **_STARTUP_ROUNDS,
+        "raise_trigger_months": 12.0,  # assumption: a growth-stage company raises a year ahead
+        "raise_success_probability": 0.7,  # assumption: above the start-up's one in two
     },
     "correlation": {
         "names": ["electricity_price_0", "electricity_mean"],
@@ -403,9 +463,12 @@ SPECIALIZED_MODEL: dict[str, Any] = {
         "opex_growth": 0.20,  # assumption
         "training_spend_0": 100e3,  # assumption: fine-tuning and distillation runs
         "training_growth": 0.20,  # assumption
-        "initial_cash": 20e6,  # assumption: a series A
+        "initial_cash": 20e6,  # a series A: seed/Series A 2-20M (start-up financing)
         "discount_rate": 0.20,  # assumption
-        **NEUTRAL_V2,  # spec v2 inputs: none yet
+        # No commitments: its rent is already the 1-yr contract index, repriced as the market
+        # moves; a series-A company signs no multi-year take-or-pay. Rounds as a start-up.
+        **_NO_COMMITMENTS,
+        **_STARTUP_ROUNDS,
     },
     "correlation": None,
     "shock_correlation": _users_api_shocks(0.3),  # assumption, as for api-startup
