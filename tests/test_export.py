@@ -141,7 +141,8 @@ def test_tables_round_trip_exactly(tmp_path, ds, tornado, ext):
 
     assert list(months.columns) == ["outcome", "month", "statistic", "quantile", "value", "units"]
     fans = [n for n, v in ds.data_vars.items() if v.dims == ("quantile", "month")]
-    assert len(months) == ds.sizes["month"] * (len(fans) * (ds.sizes["quantile"] + 2) + 2)
+    # Each fan's quantiles, mean and std, then p_idle_commitment, p_profitable and p_ruined.
+    assert len(months) == ds.sizes["month"] * (len(fans) * (ds.sizes["quantile"] + 2) + 3)
     quant = months[months.statistic == "quantile"]
     for name in fans:
         rows = quant[quant.outcome == name]
