@@ -319,7 +319,9 @@ def input_values(draw, name: str):
     low, high = SANE[name]
     allowed = FIELDS[name].range
     kinds = ["constant", "uniform", "triangular", "pert", "truncated_normal", "discrete"]
-    if allowed.low == 0.0 and math.isinf(allowed.high):
+    # A round's multiple must stay below the valuation over its whole support whenever a
+    # round can happen, as it can in every preset: an unbounded law is refused there.
+    if allowed.low == 0.0 and math.isinf(allowed.high) and name != "raise_arr_multiple":
         kinds.append("lognormal")
     if math.isinf(allowed.low):
         kinds.append("normal")
