@@ -9,7 +9,7 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 import montecarlo as mc
-from kernels.layout import INPUT_NAMES, LEVEL_INPUTS, MONTHLY_NAMES, UNSTRESSABLE_INPUTS
+from kernels.layout import INPUT_NAMES, LEVEL_INPUTS, MONTHLY_NAMES, NEUTRAL_V2, UNSTRESSABLE_INPUTS
 from montecarlo.engine import simulate, simulate_paths
 from montecarlo.scenario import Scenario, ScenarioError, Stress, stress_tables
 
@@ -144,7 +144,9 @@ def test_a_level_stress_scales_its_quantity_and_lets_its_process_run_on():
 
 
 def test_electricity_doubled_for_six_months_costs_more_only_then():
-    base = Scenario.preset("self-hosted").replace(horizon_months=T)  # owns GPUs: pays power
+    # Owns its GPUs, so it pays for power; without financing, so that the extra cost is
+    # all that separates the two cash paths (a round could otherwise move).
+    base = Scenario.preset("self-hosted").replace(horizon_months=T, **NEUTRAL_V2)
     plain = paths(base)
     hot = paths(base.with_stress("electricity_price_0", 7, months=6, multiply=2.0))
     m = plain.month.values
