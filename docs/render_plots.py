@@ -15,6 +15,7 @@ from matplotlib.figure import Figure
 
 import montecarlo as mc
 from montecarlo import plot
+from montecarlo.compare import financing_effect
 from montecarlo.export import atomic_path
 
 OUT = Path(__file__).resolve().parent / "plots"
@@ -44,6 +45,7 @@ def main() -> None:
         maximize=False, constraints={"p_ruined": ("<=", 0.1)}, n_paths=4000, seed=1,
         max_evaluations=30,
     )  # fmt: skip
+    financing = financing_effect(scenario, 4000, seed=1)
     charts = [
         ("fan", lambda ax: plot.fan(ds, "cash", ax=ax, title="Cash balance"), (6.4, 3.5)),
         ("risk_over_time", lambda ax: plot.risk_over_time(ds, ax=ax), (8.0, 3.4)),
@@ -55,6 +57,9 @@ def main() -> None:
         ("optimization", lambda ax: plot.optimization(searched, ax=ax), (6.4, 4.0)),
         ("rank_correlation", lambda ax: plot.rank_correlation(ds, ax=ax), (8.0, 5.4)),
         ("probabilities", lambda ax: plot.probabilities(ds, ax=ax), (8.0, 3.6)),
+        ("capital_required", lambda ax: plot.capital_required(ds, ax=ax), (6.4, 3.5)),
+        ("histogram", lambda ax: plot.histogram(ds, "capital_raised", ax=ax), (6.4, 3.3)),
+        ("ruin_by_scenario", lambda ax: plot.ruin_by_scenario(financing, ax=ax), (6.4, 3.3)),
     ]
     for name, draw, size in charts:
         print(save(name, draw, size).relative_to(OUT.parent.parent), file=sys.stderr)
