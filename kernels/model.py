@@ -144,13 +144,14 @@ N_STATIC_BLOCKS = (N_INPUTS + 3) // 4
 
 # Sizes of the tuples the equations pass around.
 N_DEMAND, N_SUPPLY, N_COMPANY, N_FINANCE = 13, 19, 12, 11
-N_STATE, N_TRACK, N_SHOCKS, N_NORMALS, N_DRIVERS = 18, 9, 8, 5, 4
+N_STATE, N_TRACK, N_SHOCKS, N_NORMALS, N_DRIVERS = 18, 9, 8, 5, 2
 
 # Rows of a lane work array (one group of LANES paths in its columns): the sampled
 # inputs (a whole number of step-0 blocks), the month's stressed inputs (also scratch
 # while sampling), the per-path constants, state, trackers, the month's shocks and its
 # eleven outcomes in MONTHLY_NAMES order, the month's uniforms of its five normals, and
-# the four drivers advance_processes passes to month_accounts.
+# the two drivers advance_processes computes for month_accounts (the other two are the
+# round and tranche uniforms, read from the shock rows).
 X = 0
 XS = 4 * N_STATIC_BLOCKS
 CD = XS + 4 * N_STATIC_BLOCKS
@@ -170,6 +171,14 @@ ROW = LANES + 8
 _O_REVENUE, _O_OP, _O_CF, _O_CASH, _O_FINANCING = 1, 4, 5, 6, 10
 #: The state's cash (after financing).
 _S_CASH = 7
+#: The state each lane loop of the month step changes (the others pass it through):
+#: advance_processes the random processes and trends of the starting levels (users, API
+#: tokens, utilisation, hardware index, log electricity price, tokens per query, API
+#: price, throughput); month_accounts the fleet, book value, cash, opex and training
+#: trends, the committed schedule, the last attempt to raise, rounds and stake.
+_PROCESS_ROWS = (0, 1, 2, 3, 4, 8, 9, 10)
+_ACCOUNT_ROWS = (5, 6, 7, 11, 12, 13, 15, 16, 17)
+assert sorted(_PROCESS_ROWS + _ACCOUNT_ROWS + (14,)) == list(range(N_STATE))  # 14: rho_c
 #: The stress multipliers of the starting levels outside a stress.
 UNSTRESSED = (1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0)
 
@@ -754,25 +763,44 @@ def _shock_group(k0, k1, base, t, lanes, antithetic, chol_rows, w, g, tails, tai
 @_lane_block
 def _step_group(t, lanes, w, g):
     """Advance w[g]'s paths to month t: state, trackers and the month's outcomes (the
-    processes and the accounts of :func:`month_step` as two lane loops)."""
+    processes and the accounts of :func:`month_step` as two lane loops).
+
+    Each loop stores back only the state it changes (:data:`_PROCESS_ROWS`,
+    :data:`_ACCOUNT_ROWS`): the rest is returned as it was loaded, and LLVM cannot drop
+    those stores itself (it cannot tell that the work array's other rows do not alias
+    them). The round and tranche uniforms go from the shock rows straight to the
+    accounts."""
     for lane in range(lanes):  # lane loop: processes
         state, drivers = advance_processes(
             load_demand(w, g, CD, lane), load_supply(w, g, CP, lane), load_state(w, g, ST, lane),
             load_shocks(w, g, ZS, lane),
         )  # fmt: skip
-        store_state(w, g, ST, lane, state)
+        w[g, ST, lane] = state[0]
+        w[g, ST + 1, lane] = state[1]
+        w[g, ST + 2, lane] = state[2]
+        w[g, ST + 3, lane] = state[3]
+        w[g, ST + 4, lane] = state[4]
+        w[g, ST + 8, lane] = state[8]
+        w[g, ST + 9, lane] = state[9]
+        w[g, ST + 10, lane] = state[10]
         w[g, DR, lane] = drivers[0]
         w[g, DR + 1, lane] = drivers[1]
-        w[g, DR + 2, lane] = drivers[2]
-        w[g, DR + 3, lane] = drivers[3]
     for lane in range(lanes):  # lane loop: accounts
         company = load_company(w, g, CC, lane)
-        drivers = (w[g, DR, lane], w[g, DR + 1, lane], w[g, DR + 2, lane], w[g, DR + 3, lane])
+        drivers = (w[g, DR, lane], w[g, DR + 1, lane], w[g, ZS + 6, lane], w[g, ZS + 7, lane])
         state, outcomes = month_accounts(
             t, load_demand(w, g, CD, lane), load_supply(w, g, CP, lane), company,
             load_finance(w, g, CF, lane), load_state(w, g, ST, lane), drivers,
         )  # fmt: skip
-        store_state(w, g, ST, lane, state)
+        w[g, ST + 5, lane] = state[5]
+        w[g, ST + 6, lane] = state[6]
+        w[g, ST + 7, lane] = state[7]
+        w[g, ST + 11, lane] = state[11]
+        w[g, ST + 12, lane] = state[12]
+        w[g, ST + 13, lane] = state[13]
+        w[g, ST + 15, lane] = state[15]
+        w[g, ST + 16, lane] = state[16]
+        w[g, ST + 17, lane] = state[17]
         store_track(w, g, TR, lane, track(t, company, load_track(w, g, TR, lane), outcomes))
         store_outcomes(w, g, OUT, lane, outcomes)
 
@@ -891,9 +919,14 @@ def run_paths(
                         for lane in range(lanes):
                             work[g, XS + i, lane] = work[g, X + i, lane] * mul + add
                     _setup_group(lanes, stress_levels(stress_mul, t), XS, work, g)
-                _shock_group(k0, k1, first_path + row0, t, lanes, antithetic, chol_rows, work, g,
+                # The shocks and the month step run all LANES columns, also in a partial
+                # last group (whose spare columns hold a finished path's or zeros, and are
+                # never reported): with a trip count known at compile time LLVM vectorises
+                # the loops without run-time checks, which it gave up on for the month's
+                # accounts once v2 made them longer (1.4x slower).
+                _shock_group(k0, k1, first_path + row0, t, LANES, antithetic, chol_rows, work, g,
                              tails, tail_at)  # fmt: skip
-                _step_group(t, lanes, work, g)
+                _step_group(t, LANES, work, g)
                 profitable[t - 1] += _reduce_group(
                     t, horizon, lanes, shift, work, g, flat, dev, slots, sums
                 )
