@@ -86,6 +86,24 @@ LEVEL_INPUTS = (
     "fixed_opex_0",
     "training_spend_0",
 )
+#: The inputs of spec v2 by what they model: take-or-pay compute commitments, and the
+#: money that comes in (a scheduled tranche and runway-triggered rounds).
+COMMITMENT_INPUTS = (
+    "commitment_share",
+    "commitment_growth",
+    "commitment_months",
+    "commitment_discount",
+)
+TRANCHE_INPUTS = ("tranche_amount", "tranche_month", "tranche_probability")
+FINANCING_INPUTS = (
+    *TRANCHE_INPUTS,
+    "raise_trigger_months",
+    "raise_success_probability",
+    "raise_arr_multiple",
+    "raise_cooldown_months",
+    "valuation_arr_multiple",
+)
+
 #: The inputs of spec v2 at their neutral values: with these, every v1 result is unchanged
 #: bit for bit (raise_cooldown_months may be anything >= 1; 6 is the spec's neutral).
 NEUTRAL_V2 = {

@@ -21,7 +21,7 @@ import numpy as np
 import xarray as xr
 from scipy import optimize
 
-from kernels.layout import N_INPUTS, N_PATH, NEUTRAL_V2
+from kernels.layout import FINANCING_INPUTS, N_INPUTS, N_PATH, NEUTRAL_V2
 from kernels.rng import check_seed
 
 from . import budget
@@ -33,13 +33,6 @@ from .values import short_repr
 
 #: Per-path outcomes whose paired differences are reported (money-valued).
 DIFFERENCED = ("npv", "cumulative_operating_profit", "terminal_cash", "min_cash", "terminal_arr")
-#: The inputs of spec v2 that bring money in (the tranche and the rounds); the commitment
-#: inputs are the other four of NEUTRAL_V2.
-FINANCING_INPUTS = (
-    "tranche_amount", "tranche_month", "tranche_probability", "raise_trigger_months",
-    "raise_success_probability", "raise_arr_multiple", "raise_cooldown_months",
-    "valuation_arr_multiple",
-)  # fmt: skip
 
 
 def compare(

@@ -43,6 +43,8 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from kernels.layout import COMMITMENT_INPUTS, NEUTRAL_V2, TRANCHE_INPUTS
+
 from .distributions import LogNormal
 
 #: Hours per month in the model (spec: 730).
@@ -127,15 +129,7 @@ _STARTUP_ROUNDS = {
     "valuation_arr_multiple": _triangular(10.0, 20.0, 30.0),  # valuation 10-30x ARR
 }
 #: No compute commitments and no scheduled tranche.
-_NO_COMMITMENTS = {
-    "commitment_share": 0.0,
-    "commitment_growth": 0.0,
-    "commitment_months": 0.0,
-    "commitment_discount": 0.0,
-    "tranche_amount": 0.0,
-    "tranche_month": 0.0,
-    "tranche_probability": 0.0,
-}
+_NO_COMMITMENTS = {name: NEUTRAL_V2[name] for name in (*COMMITMENT_INPUTS, *TRANCHE_INPUTS)}
 
 # Spearman correlation of the users and API shocks, where one market drives both.
 _IDENTITY5 = [[1.0 if i == j else 0.0 for j in range(5)] for i in range(5)]

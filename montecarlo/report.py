@@ -23,11 +23,11 @@ import numpy as np
 import xarray as xr
 from matplotlib.figure import Figure
 
-from kernels.layout import INPUT_INDEX
+from kernels.layout import FINANCING_INPUTS, INPUT_INDEX
 
 from . import plot, risk
 from .budget import BudgetError
-from .compare import FINANCING_INPUTS, financing_effect
+from .compare import financing_effect
 from .engine import SimulationError
 from .export import atomic_path
 

@@ -80,8 +80,8 @@ def test_bad_arguments():
 
 
 def test_financing_effect_compares_with_the_financing_inputs_neutral_on_common_paths():
-    from kernels.layout import NEUTRAL_V2
-    from montecarlo.compare import FINANCING_INPUTS, financing_effect, without_financing
+    from kernels.layout import FINANCING_INPUTS, NEUTRAL_V2
+    from montecarlo.compare import financing_effect, without_financing
 
     base = mc.Scenario.preset("api-startup").replace(
         horizon_months=24, commitment_share=1.5, commitment_months=18, tranche_amount=5e6,
