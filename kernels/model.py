@@ -183,6 +183,20 @@ assert sorted(_PROCESS_ROWS + _ACCOUNT_ROWS + (14,)) == list(range(N_STATE))  # 
 UNSTRESSED = (1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0)
 
 
+def _generated(name: str, source: str):
+    """The building block ``name`` defined by ``source``, compiled inline."""
+    namespace = {"__name__": __name__}
+    exec(source, namespace)  # noqa: S102 - generated from sizes and row numbers, nothing else
+    return device(namespace[name], inline=True, cache=False)
+
+
+def _store_rows(name: str, elements):
+    """``name(w, g, r, lane, v)``: element i of tuple v into row r + i of column lane of
+    w[g], for each i of ``elements`` (the other elements are not stored)."""
+    stores = "".join(f"\n    w[g, r + {i}, lane] = v[{i}]" for i in elements)
+    return _generated(name, f"def {name}(w, g, r, lane, v):{stores}\n")
+
+
 def _row_helpers(sizes):
     """``load{n}(w, g, r, lane)``: the tuple of rows r .. r + n - 1 of column lane of w[g];
     ``store{n}(w, g, r, lane, v)`` the reverse. Written out element by element: a tuple
@@ -190,15 +204,9 @@ def _row_helpers(sizes):
     helpers = {}
     for n in sizes:
         loads = ", ".join(f"w[g, r + {i}, lane]" for i in range(n))
-        stores = "".join(f"\n    w[g, r + {i}, lane] = v[{i}]" for i in range(n))
-        namespace = {"__name__": __name__}
-        exec(  # noqa: S102 - generated from the sizes above, nothing else
-            f"def load{n}(w, g, r, lane):\n    return ({loads},)\n\n"
-            f"def store{n}(w, g, r, lane, v):{stores}\n",
-            namespace,
-        )
-        for name in (f"load{n}", f"store{n}"):
-            helpers[name] = device(namespace[name], inline=True, cache=False)
+        source = f"def load{n}(w, g, r, lane):\n    return ({loads},)\n"
+        helpers[f"load{n}"] = _generated(f"load{n}", source)
+        helpers[f"store{n}"] = _store_rows(f"store{n}", range(n))
     return helpers
 
 
@@ -214,6 +222,9 @@ load_track, store_track = _rows[f"load{N_TRACK}"], _rows[f"store{N_TRACK}"]
 load_shocks, store_shocks = _rows[f"load{N_SHOCKS}"], _rows[f"store{N_SHOCKS}"]
 load5, store5 = _rows[f"load{N_NORMALS}"], _rows[f"store{N_NORMALS}"]
 store_outcomes = _rows[f"store{N_MONTHLY}"]
+#: The state rows each lane loop of the month step changes (_PROCESS_ROWS, _ACCOUNT_ROWS).
+store_processes = _store_rows("store_processes", _PROCESS_ROWS)
+store_accounts = _store_rows("store_accounts", _ACCOUNT_ROWS)
 
 
 @device(inline=True)
@@ -775,14 +786,7 @@ def _step_group(t, lanes, w, g):
             load_demand(w, g, CD, lane), load_supply(w, g, CP, lane), load_state(w, g, ST, lane),
             load_shocks(w, g, ZS, lane),
         )  # fmt: skip
-        w[g, ST, lane] = state[0]
-        w[g, ST + 1, lane] = state[1]
-        w[g, ST + 2, lane] = state[2]
-        w[g, ST + 3, lane] = state[3]
-        w[g, ST + 4, lane] = state[4]
-        w[g, ST + 8, lane] = state[8]
-        w[g, ST + 9, lane] = state[9]
-        w[g, ST + 10, lane] = state[10]
+        store_processes(w, g, ST, lane, state)
         w[g, DR, lane] = drivers[0]
         w[g, DR + 1, lane] = drivers[1]
     for lane in range(lanes):  # lane loop: accounts
@@ -792,15 +796,7 @@ def _step_group(t, lanes, w, g):
             t, load_demand(w, g, CD, lane), load_supply(w, g, CP, lane), company,
             load_finance(w, g, CF, lane), load_state(w, g, ST, lane), drivers,
         )  # fmt: skip
-        w[g, ST + 5, lane] = state[5]
-        w[g, ST + 6, lane] = state[6]
-        w[g, ST + 7, lane] = state[7]
-        w[g, ST + 11, lane] = state[11]
-        w[g, ST + 12, lane] = state[12]
-        w[g, ST + 13, lane] = state[13]
-        w[g, ST + 15, lane] = state[15]
-        w[g, ST + 16, lane] = state[16]
-        w[g, ST + 17, lane] = state[17]
+        store_accounts(w, g, ST, lane, state)
         store_track(w, g, TR, lane, track(t, company, load_track(w, g, TR, lane), outcomes))
         store_outcomes(w, g, OUT, lane, outcomes)
 
