@@ -250,18 +250,27 @@ def risk_over_time(ds: xr.Dataset, *, ax: Axes | None = None) -> Axes:
         ("p_ruined", RED, "P(ruined: cash has gone below 0 by month t)"),
         ("p_profitable", GREEN, "P(operating profit > 0 in month t)"),
     ):
-        p = ds[name].values
-        band = np.array([risk.wilson_interval(float(v), n) for v in p])
-        ax.fill_between(month, band[:, 0], band[:, 1], color=color, alpha=0.2, linewidth=0)
-        ax.plot(month, p, color=color, lw=1.8, label=label)
+        _probability_line(ax, month, ds[name].values, n, color, label)
+    _monthly_share_axes(ax, "share of paths", "Ruin and profitability over time", "best")
+    return ax
+
+
+def _probability_line(ax: Axes, month, p, n: int, color, label: str) -> None:
+    """A monthly probability over the band of its Wilson interval on n paths."""
+    band = np.array([risk.wilson_interval(float(v), n) for v in p])
+    ax.fill_between(month, band[:, 0], band[:, 1], color=color, alpha=0.2, linewidth=0)
+    ax.plot(month, p, color=color, lw=1.8, label=label)
+
+
+def _monthly_share_axes(ax: Axes, ylabel: str, title: str, legend_loc: str) -> None:
+    """Axes of probabilities by month: 0-100 %, whole months, a legend."""
     ax.set_ylim(0, 1)
     ax.yaxis.set_major_formatter(PercentFormatter(1.0))
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_xlabel("month", fontsize=8)
-    ax.set_ylabel("share of paths", fontsize=8)
-    ax.set_title("Ruin and profitability over time", fontsize=10)
-    ax.legend(fontsize=8, loc="best", frameon=False)
-    return ax
+    ax.set_ylabel(ylabel, fontsize=8)
+    ax.set_title(title, fontsize=10)
+    ax.legend(fontsize=8, loc=legend_loc, frameon=False)
 
 
 def event_months(
@@ -738,18 +747,10 @@ def ruin_by_scenario(result: xr.Dataset, *, ax: Axes | None = None) -> Axes:
     colors = (GREY, RED, BLUE, GREEN, ORANGE)
     for i, name in enumerate(result["scenario"].values):
         p = result["p_ruined"].sel(scenario=name).values
-        band = np.array([risk.wilson_interval(float(v), n) for v in p])
-        color = colors[i % len(colors)]
-        ax.fill_between(month, band[:, 0], band[:, 1], color=color, alpha=0.2, linewidth=0)
-        ax.plot(month, p, color=color, lw=1.8, label=f"{name}: {100 * p[-1]:.1f} % by month "
-                f"{month[-1]}")  # fmt: skip
-    ax.set_ylim(0, 1)
-    ax.yaxis.set_major_formatter(PercentFormatter(1.0))
-    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-    ax.set_xlabel("month", fontsize=8)
-    ax.set_ylabel("share of paths ruined by month t", fontsize=8)
-    ax.set_title("P(ruined by month t), common random numbers", fontsize=10)
-    ax.legend(fontsize=8, loc="upper left", frameon=False)
+        label = f"{name}: {100 * p[-1]:.1f} % by month {month[-1]}"
+        _probability_line(ax, month, p, n, colors[i % len(colors)], label)
+    _monthly_share_axes(ax, "share of paths ruined by month t",
+                        "P(ruined by month t), common random numbers", "upper left")  # fmt: skip
     return ax
 
 
